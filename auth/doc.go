@@ -1,0 +1,28 @@
+// Package auth owns who may do what in Vigía: roles and their permissions,
+// password hashing (argon2id) and password policy, the Principal that every
+// request acts as, login sessions, API tokens for scripts and wall displays,
+// and login throttling.
+//
+// It defines three ports, each with a documented contract and adapters in
+// subpackages:
+//
+//   - SessionStore: cookie sessions that survive a restart
+//     (sqlite, memory; Redis planned for fleets).
+//   - TokenStore: bearer tokens, stored only as hashes (sqlite, memory).
+//   - Limiter: failed-login throttling per username and per client IP
+//     (memory; Redis planned).
+//
+// The contract suites every adapter runs live in package sessiontest.
+// Service ties the ports together for the web layer (login, logout,
+// authenticate a cookie or a bearer token, mint tokens without privilege
+// escalation).
+//
+// Users themselves are event-sourced in domain; auth only sees the fields it
+// needs through a small consumer-side interface (see NewService). Errors
+// carry English text; the web layer maps them to problem responses and
+// translates them for operators.
+//
+// This package must not import domain, eventstore, projections, realtime or
+// web; its only dependencies are the standard library, golang.org/x/crypto
+// and github.com/google/uuid (adapters add their drivers).
+package auth

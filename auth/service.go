@@ -1,0 +1,311 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Service errors.
+var (
+	// ErrInvalidCredentials is the only answer to a wrong username, a
+	// wrong password or a disabled user, so that none can be told apart.
+	ErrInvalidCredentials = errors.New("invalid username or password")
+	// ErrTokenOnly is returned by Login for a user whose role is Display:
+	// wall displays sign in with an API token, not a password.
+	ErrTokenOnly = errors.New("this role can only use API tokens")
+	// ErrForbidden means the principal is authenticated but lacks the
+	// permission (403).
+	ErrForbidden = errors.New("forbidden")
+	// ErrNoAccount is what an account source returns for an unknown
+	// username (see NewService).
+	ErrNoAccount = errors.New("no such account")
+)
+
+// Account is what Service needs to know about a user to log them in. Users
+// are event-sourced in domain; the caller adapts its user read model to
+// this.
+type Account struct {
+	// UserID is the user's ID (the uuid of its user-<uuid> stream).
+	UserID string
+	// Username is the login name as stored.
+	Username string
+	// Role is the user's current role.
+	Role Role
+	// PasswordHash is the PHC-format argon2id hash (HashPassword).
+	PasswordHash string
+	// Disabled users cannot log in.
+	Disabled bool
+}
+
+// accounts finds a user by login name. Implementations return ErrNoAccount
+// (possibly wrapped) for an unknown name; matching should ignore case.
+type accounts interface {
+	Account(ctx context.Context, username string) (Account, error)
+}
+
+// ServiceConfig wires a Service. Accounts, Sessions, Tokens and Limiter are
+// required; the rest have defaults.
+type ServiceConfig struct {
+	// Accounts looks users up by username (see Account, ErrNoAccount).
+	Accounts accounts
+	// Sessions stores cookie sessions.
+	Sessions SessionStore
+	// Tokens stores API tokens.
+	Tokens TokenStore
+	// Limiter throttles failed logins per username and per client IP.
+	Limiter Limiter
+	// Policy sets session lifetimes; zero means the defaults.
+	Policy SessionPolicy
+	// TouchInterval is the least time between two Touch writes for one
+	// session, so that busy clients do not write on every request. The
+	// idle timeout is thus measured with this granularity. Zero means one
+	// minute.
+	TouchInterval time.Duration
+	// MaxConcurrentHashes bounds password hashes running at once, so that
+	// a burst of logins costs at most this many times Params.Memory. Zero
+	// means runtime.GOMAXPROCS(0).
+	MaxConcurrentHashes int
+	// Params are the argon2id parameters stored hashes are made with. An
+	// unknown username is checked against a dummy hash made with them, so
+	// that it costs as much as a known one and usernames cannot be probed
+	// by timing. Zero means DefaultParams.
+	Params Params
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Service is login, logout and request authentication over the ports. It
+// is safe for concurrent use.
+type Service struct {
+	accounts accounts
+	sessions SessionStore
+	tokens   TokenStore
+	limiter  Limiter
+	policy   SessionPolicy
+	touch    time.Duration
+	now      func() time.Time
+	hashing  chan struct{}
+	dummy    func() (string, error)
+}
+
+// NewService returns a Service, or an error if a required port is missing.
+func NewService(cfg ServiceConfig) (*Service, error) {
+	if cfg.Accounts == nil || cfg.Sessions == nil || cfg.Tokens == nil || cfg.Limiter == nil {
+		return nil, errors.New("new auth service: accounts, sessions, tokens and limiter are required")
+	}
+	s := &Service{
+		accounts: cfg.Accounts, sessions: cfg.Sessions, tokens: cfg.Tokens, limiter: cfg.Limiter,
+		policy: cfg.Policy, touch: cfg.TouchInterval, now: cfg.Now,
+	}
+	if s.touch <= 0 {
+		s.touch = time.Minute
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	n := cfg.MaxConcurrentHashes
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	s.hashing = make(chan struct{}, n)
+	// Verifying an unknown user's password against a real hash makes the
+	// answer take as long as for a known user.
+	params := cfg.Params
+	if params == (Params{}) {
+		params = DefaultParams
+	}
+	if err := params.Validate(); err != nil {
+		return nil, fmt.Errorf("new auth service: %w", err)
+	}
+	s.dummy = sync.OnceValues(func() (string, error) { return params.Hash("vigia: no such user") })
+	return s, nil
+}
+
+// Login checks a username and password and, on success, starts a session
+// whose ID goes into the cookie. clientIP may be empty (then only the
+// username is throttled).
+//
+// Errors: *ThrottledError while the username or the IP is locked out
+// (checked before the password, so a locked key learns nothing);
+// ErrInvalidCredentials; ErrTokenOnly for display users; anything else is
+// a failure of a port or a malformed stored hash (500).
+func (s *Service) Login(ctx context.Context, username, password, clientIP string) (Session, error) {
+	keys := []string{"user:" + strings.ToLower(strings.TrimSpace(username))}
+	if clientIP != "" {
+		keys = append(keys, "ip:"+clientIP)
+	}
+	var wait time.Duration
+	for _, k := range keys {
+		ok, after, err := s.limiter.Allow(ctx, k)
+		if err != nil {
+			return Session{}, fmt.Errorf("login: throttle %s: %w", k, err)
+		}
+		if !ok {
+			wait = max(wait, after)
+		}
+	}
+	if wait > 0 {
+		return Session{}, &ThrottledError{RetryAfter: wait}
+	}
+
+	acct, ok, err := s.check(ctx, username, password)
+	if err != nil {
+		return Session{}, err
+	}
+	if !ok {
+		for _, k := range keys {
+			if err := s.limiter.Fail(ctx, k); err != nil {
+				return Session{}, fmt.Errorf("login: throttle %s: %w", k, err)
+			}
+		}
+		return Session{}, ErrInvalidCredentials
+	}
+	if acct.Role == Display {
+		return Session{}, ErrTokenOnly
+	}
+	// Only the username is reset: resetting the IP would let a guesser
+	// with one valid account clear its own address between guesses.
+	if err := s.limiter.Reset(ctx, keys[0]); err != nil {
+		return Session{}, fmt.Errorf("login: throttle %s: %w", keys[0], err)
+	}
+	sess, err := s.policy.NewSession(acct.UserID, acct.Username, acct.Role, s.now())
+	if err != nil {
+		return Session{}, fmt.Errorf("login %s: %w", acct.Username, err)
+	}
+	if err := s.sessions.Create(ctx, sess); err != nil {
+		return Session{}, fmt.Errorf("login %s: %w", acct.Username, err)
+	}
+	return sess, nil
+}
+
+// check verifies the password, spending one hash whether or not the user
+// exists. ok is false for an unknown user, a wrong password or a disabled
+// user.
+func (s *Service) check(ctx context.Context, username, password string) (Account, bool, error) {
+	acct, err := s.accounts.Account(ctx, strings.TrimSpace(username))
+	known := err == nil
+	if err != nil && !errors.Is(err, ErrNoAccount) {
+		return Account{}, false, fmt.Errorf("login: account: %w", err)
+	}
+	hash := acct.PasswordHash
+	if !known {
+		if hash, err = s.dummy(); err != nil {
+			return Account{}, false, fmt.Errorf("login: %w", err)
+		}
+	}
+	select {
+	case s.hashing <- struct{}{}:
+	case <-ctx.Done():
+		return Account{}, false, ctx.Err()
+	}
+	match, err := VerifyPassword(hash, password)
+	<-s.hashing
+	if err != nil {
+		return Account{}, false, fmt.Errorf("login %s: stored hash: %w", acct.Username, err)
+	}
+	return acct, known && match && !acct.Disabled, nil
+}
+
+// Authenticate returns the principal of a session cookie, sliding its idle
+// expiry (at most once per TouchInterval). An unknown or expired session
+// returns ErrNoSession.
+func (s *Service) Authenticate(ctx context.Context, sessionID string) (Principal, error) {
+	if sessionID == "" {
+		return Principal{}, ErrNoSession
+	}
+	sess, err := s.sessions.Get(ctx, sessionID)
+	if err != nil {
+		return Principal{}, err
+	}
+	if now := s.now(); now.Sub(sess.LastSeen) >= s.touch {
+		if err := s.sessions.Touch(ctx, sessionID, now); err != nil {
+			return Principal{}, err
+		}
+	}
+	return Principal{
+		UserID: sess.UserID, Username: sess.Username, Role: sess.Role,
+		SessionID: SessionRef(sessionID), Kind: KindSession,
+	}, nil
+}
+
+// AuthenticateToken returns the principal of an API token (ErrNoToken if
+// unknown, revoked or expired). The principal's UserID is the token's
+// creator and its Username is "token:" + the token's name.
+func (s *Service) AuthenticateToken(ctx context.Context, plaintext string) (Principal, error) {
+	t, err := s.tokens.Lookup(ctx, plaintext)
+	if err != nil {
+		return Principal{}, err
+	}
+	return Principal{
+		UserID: t.CreatedBy, Username: "token:" + t.Name, Role: t.Role,
+		TokenID: t.ID, Kind: KindToken,
+	}, nil
+}
+
+// Logout ends the session; an unknown session is not an error.
+func (s *Service) Logout(ctx context.Context, sessionID string) error {
+	if err := s.sessions.Delete(ctx, sessionID); err != nil {
+		return fmt.Errorf("logout: %w", err)
+	}
+	return nil
+}
+
+// EndSessions ends every session of a user. Call it when a user is
+// disabled, changes role or changes password.
+func (s *Service) EndSessions(ctx context.Context, userID string) error {
+	if err := s.sessions.DeleteUser(ctx, userID); err != nil {
+		return fmt.Errorf("end sessions of %s: %w", userID, err)
+	}
+	return nil
+}
+
+// CreateToken mints an API token for by, which must be allowed to manage
+// tokens and to grant role (Role.CanGrant: no escalation). expiresIn zero
+// means the token never expires; negative is ErrInvalidToken. It returns
+// the token and its plaintext, which is shown once.
+func (s *Service) CreateToken(ctx context.Context, by Principal, name string, role Role, expiresIn time.Duration) (Token, string, error) {
+	if !by.Can(ManageTokens) || !by.Role.CanGrant(role) {
+		return Token{}, "", ErrForbidden
+	}
+	if expiresIn < 0 {
+		return Token{}, "", fmt.Errorf("%w: negative expiry", ErrInvalidToken)
+	}
+	t := Token{Name: strings.TrimSpace(name), Role: role, CreatedBy: by.UserID}
+	if expiresIn > 0 {
+		t.ExpiresAt = s.now().Add(expiresIn).UTC().Round(0)
+	}
+	t, plain, err := s.tokens.Create(ctx, t)
+	if err != nil {
+		return Token{}, "", fmt.Errorf("create token %q: %w", name, err)
+	}
+	return t, plain, nil
+}
+
+// ListTokens returns the active tokens if by may manage tokens.
+func (s *Service) ListTokens(ctx context.Context, by Principal) ([]Token, error) {
+	if !by.Can(ManageTokens) {
+		return nil, ErrForbidden
+	}
+	ts, err := s.tokens.List(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	return ts, nil
+}
+
+// RevokeToken revokes token id if by may manage tokens (ErrNoToken if
+// there is no such token).
+func (s *Service) RevokeToken(ctx context.Context, by Principal, id string) error {
+	if !by.Can(ManageTokens) {
+		return ErrForbidden
+	}
+	if err := s.tokens.Revoke(ctx, id); err != nil {
+		return fmt.Errorf("revoke token %s: %w", id, err)
+	}
+	return nil
+}

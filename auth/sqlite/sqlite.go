@@ -1,0 +1,166 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// schemaVersion is the PRAGMA user_version this code writes and expects.
+const schemaVersion = 1
+
+const schema = `
+CREATE TABLE IF NOT EXISTS sessions (
+	id_hash    TEXT PRIMARY KEY,
+	user_id    TEXT NOT NULL,
+	username   TEXT NOT NULL,
+	role       TEXT NOT NULL,
+	created_at INTEGER NOT NULL,
+	last_seen  INTEGER NOT NULL,
+	idle_ns    INTEGER NOT NULL,
+	expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sessions_user ON sessions (user_id);
+
+CREATE TABLE IF NOT EXISTS tokens (
+	id         TEXT PRIMARY KEY,
+	hash       TEXT NOT NULL UNIQUE,
+	name       TEXT NOT NULL,
+	role       TEXT NOT NULL,
+	created_by TEXT NOT NULL,
+	created_at INTEGER NOT NULL,
+	expires_at INTEGER NOT NULL -- 0: never
+);
+`
+
+// DB is an open sessions file. Its SessionStore and TokenStore share the
+// connection pool. Times are stored as Unix nanoseconds (UTC).
+type DB struct {
+	db  *sql.DB
+	now func() time.Time
+}
+
+// Open opens (creating if needed, with mode 0600 and its directory) the
+// SQLite file at path, migrates its schema and prunes expired rows. now is
+// the clock used to judge expiry (nil: time.Now). Close it when done.
+func Open(ctx context.Context, path string, now func() time.Time) (*DB, error) {
+	if path == "" || strings.ContainsAny(path, "?#") || path == ":memory:" {
+		return nil, fmt.Errorf("open sessions db %q: need a file path without '?' or '#'", path)
+	}
+	if now == nil {
+		now = time.Now
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("open sessions db %s: %w", path, err)
+	}
+	// Create the file ourselves so that it (and SQLite's -wal and -shm,
+	// which copy its mode) is private to the hub's user.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open sessions db %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("open sessions db %s: %w", path, err)
+	}
+	dsn := path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open sessions db %s: %w", path, err)
+	}
+	d := &DB{db: db, now: now}
+	if err := d.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sessions db %s: %w", path, err)
+	}
+	if _, err := d.Prune(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sessions db %s: %w", path, err)
+	}
+	return d, nil
+}
+
+func (d *DB) migrate(ctx context.Context) error {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer tx.Rollback()
+	var v int
+	if err := tx.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	switch {
+	case v == schemaVersion:
+		return nil
+	case v > schemaVersion:
+		return fmt.Errorf("migrate: schema version %d is newer than this hub (%d)", v, schemaVersion)
+	}
+	if _, err := tx.ExecContext(ctx, schema); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, schemaVersion)); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return tx.Commit()
+}
+
+// Close closes the file.
+func (d *DB) Close() error { return d.db.Close() }
+
+// Sessions returns the session store backed by d.
+func (d *DB) Sessions() *SessionStore { return &SessionStore{d: d} }
+
+// Tokens returns the token store backed by d.
+func (d *DB) Tokens() *TokenStore { return &TokenStore{d: d} }
+
+// Prune deletes expired sessions and tokens and returns how many rows went.
+func (d *DB) Prune(ctx context.Context) (int64, error) {
+	now := d.now().UnixNano()
+	res, err := d.db.ExecContext(ctx,
+		`DELETE FROM sessions WHERE expires_at <= ?1 OR last_seen + idle_ns <= ?1`, now)
+	if err != nil {
+		return 0, fmt.Errorf("prune sessions: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	res, err = d.db.ExecContext(ctx, `DELETE FROM tokens WHERE expires_at != 0 AND expires_at <= ?`, now)
+	if err != nil {
+		return n, fmt.Errorf("prune tokens: %w", err)
+	}
+	m, _ := res.RowsAffected()
+	return n + m, nil
+}
+
+// nanos converts t for storage; the zero time is 0.
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// fromNanos is the inverse of nanos.
+func fromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+// inRange reports whether t can be stored as Unix nanoseconds.
+func inRange(t time.Time) bool {
+	return t.IsZero() || (t.After(minTime) && t.Before(maxTime))
+}
+
+var (
+	minTime = time.Unix(0, 0)
+	maxTime = time.Unix(0, 1<<63-1).Add(-366 * 24 * time.Hour)
+)
+
+var errOutOfRange = errors.New("time out of storable range (1970 to 2261)")

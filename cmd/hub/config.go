@@ -1,0 +1,142 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Config is the hub's whole configuration. Flags override HUB_* environment
+// variables, which override the defaults; the zero value of each field is
+// its documented default.
+type Config struct {
+	Addr          string
+	DataDir       string
+	EventStore    string
+	ReadModel     string
+	Broker        string
+	AdminUser     string
+	AdminPassword string
+	LogLevel      string
+	LogFormat     string
+	Demo          bool
+	ShutdownWait  time.Duration
+}
+
+// env reads the HUB_* twin of a flag. Only cmd/hub reads the environment.
+type env func(string) string
+
+// bindServe registers serve's flags on fs with their HUB_* defaults.
+func bindServe(fs *flag.FlagSet, c *Config, getenv env) {
+	str := func(p *string, name, envName, def, usage string) {
+		v := getenv(envName)
+		if v == "" {
+			v = def
+		}
+		fs.StringVar(p, name, v, usage+" ("+envName+")")
+	}
+	str(&c.Addr, "addr", "HUB_ADDR", ":8080", "address to listen on")
+	str(&c.DataDir, "data-dir", "HUB_DATA_DIR", "./data", "directory for the embedded event store and sessions")
+	str(&c.EventStore, "eventstore", "HUB_EVENTSTORE", "", "event store: empty for embedded SQLite in the data dir, sqlite:///path/events.db, postgres://… or esdb://…")
+	str(&c.ReadModel, "readmodel", "HUB_READMODEL", "memory", "read models: memory or postgres://…")
+	str(&c.Broker, "broker", "HUB_BROKER", "memory", "change fan-out: memory or redis://…")
+	str(&c.AdminUser, "admin-user", "HUB_ADMIN_USER", "", "username of the first admin, created at first start")
+	str(&c.AdminPassword, "admin-password", "HUB_ADMIN_PASSWORD", "", "password of the first admin (prefer the environment variable)")
+	str(&c.LogLevel, "log-level", "HUB_LOG_LEVEL", "info", "debug, info, warn or error")
+	str(&c.LogFormat, "log-format", "HUB_LOG_FORMAT", "auto", "json, console, or auto (console on a terminal)")
+	demo := getenv("HUB_DEMO") == "1" || strings.EqualFold(getenv("HUB_DEMO"), "true")
+	fs.BoolVar(&c.Demo, "demo", demo, "load demo alerts, today's roster and log entries when the store is empty (HUB_DEMO)")
+	wait := 10 * time.Second
+	if v := getenv("HUB_SHUTDOWN_WAIT"); v != "" {
+		if d, err := time.ParseDuration(v); err == nil {
+			wait = d
+		}
+	}
+	fs.DurationVar(&c.ShutdownWait, "shutdown-wait", wait, "how long to wait for requests in flight on shutdown (HUB_SHUTDOWN_WAIT)")
+}
+
+// Validate checks the configuration at startup.
+func (c *Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("addr %q: want host:port or :port", c.Addr))
+	}
+	if _, err := zerolog.ParseLevel(c.LogLevel); err != nil || c.LogLevel == "" {
+		errs = append(errs, fmt.Errorf("log-level %q: want debug, info, warn or error", c.LogLevel))
+	}
+	switch c.LogFormat {
+	case "auto", "json", "console":
+	default:
+		errs = append(errs, fmt.Errorf("log-format %q: want auto, json or console", c.LogFormat))
+	}
+	switch {
+	case c.EventStore == "", strings.HasPrefix(c.EventStore, "sqlite:"):
+	case strings.HasPrefix(c.EventStore, "postgres://"), strings.HasPrefix(c.EventStore, "postgresql://"), strings.HasPrefix(c.EventStore, "esdb://"), strings.HasPrefix(c.EventStore, "esdb+discover://"):
+		errs = append(errs, fmt.Errorf("eventstore %q: this build supports only the embedded SQLite store so far", redact(c.EventStore)))
+	default:
+		errs = append(errs, fmt.Errorf("eventstore %q: want empty, sqlite://, postgres:// or esdb://", redact(c.EventStore)))
+	}
+	if c.ReadModel != "memory" {
+		errs = append(errs, fmt.Errorf("readmodel %q: this build supports only memory so far", redact(c.ReadModel)))
+	}
+	if c.Broker != "memory" {
+		errs = append(errs, fmt.Errorf("broker %q: this build supports only memory so far", redact(c.Broker)))
+	}
+	if (c.AdminUser == "") != (c.AdminPassword == "") {
+		errs = append(errs, errors.New("admin-user and admin-password go together"))
+	}
+	return errors.Join(errs...)
+}
+
+// redact hides a password in a connection URL.
+func redact(u string) string {
+	at := strings.LastIndex(u, "@")
+	scheme := strings.Index(u, "://")
+	if at < 0 || scheme < 0 || at < scheme {
+		return u
+	}
+	cred := u[scheme+3 : at]
+	if user, _, ok := strings.Cut(cred, ":"); ok {
+		return u[:scheme+3] + user + ":***" + u[at:]
+	}
+	return u
+}
+
+// sqlitePath is where the embedded store keeps its file.
+func (c *Config) sqlitePath() string {
+	if p, ok := strings.CutPrefix(c.EventStore, "sqlite://"); ok {
+		return p
+	}
+	if p, ok := strings.CutPrefix(c.EventStore, "sqlite:"); ok {
+		return p
+	}
+	return strings.TrimRight(c.DataDir, "/") + "/events.db"
+}
+
+// newLogger builds the root logger: JSON, or human-readable on a terminal.
+func newLogger(w io.Writer, level, format string) zerolog.Logger {
+	lvl, err := zerolog.ParseLevel(level)
+	if err != nil {
+		lvl = zerolog.InfoLevel
+	}
+	if format == "console" || (format == "auto" && isTerminal(w)) {
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05"}
+	}
+	return zerolog.New(w).Level(lvl).With().Timestamp().Logger()
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,107 @@
+// Command hub is Vigía's one binary: the real-time operations hub of the
+// SENAPRED Valparaíso early-warning centre, and its administration commands.
+//
+// Run `hub help` for the commands and `hub serve --help` for configuration.
+// This package is the composition root: it alone reads flags and HUB_*
+// environment variables, builds the root logger, chooses the adapters and
+// wires the packages together.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	_ "time/tzdata" // the centre's time zone must resolve on any machine
+)
+
+func main() {
+	ctx, stop := signalContext()
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+const usage = `hub — Vigía, the real-time operations hub of the SENAPRED Valparaíso early-warning centre
+
+Usage:
+  hub <command> [flags]
+
+Commands:
+  serve     run the hub (HTTP API, live updates, browser UI)
+  help      show this help, or "hub help <command>"
+  version   print the version
+
+Run "hub <command> --help" for a command's flags; every flag has a HUB_* environment twin.
+`
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// run executes one command line and returns the process exit code.
+func run(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmd, rest := args[0], args[1:]
+	var err error
+	switch cmd {
+	case "serve":
+		err = runServe(ctx, rest, getenv, stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "hub", version)
+	case "help", "-h", "--help":
+		if len(rest) > 0 {
+			return run(ctx, []string{rest[0], "--help"}, getenv, stdout, stderr)
+		}
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "hub: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	}
+	fmt.Fprintln(stderr, "hub:", err)
+	return 1
+}
+
+// errUsage marks a command line mistake already reported to the user.
+var errUsage = errors.New("usage")
+
+// parseFlags parses a subcommand's flags, printing its help on -h.
+func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer, summary string) error {
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: hub %s [flags]\n\n%s\n\nFlags:\n", fs.Name(), summary)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "hub %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		return errUsage
+	}
+	return nil
+}
+
+// signalContext is cancelled by SIGINT or SIGTERM.
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+func newFlagSet(name string) *flag.FlagSet { return flag.NewFlagSet(name, flag.ContinueOnError) }

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/senapred-valparaiso/vigia/command"
+	"github.com/senapred-valparaiso/vigia/eventstore"
+	"github.com/senapred-valparaiso/vigia/eventstore/sqlite"
+	"github.com/senapred-valparaiso/vigia/projections"
+	"github.com/senapred-valparaiso/vigia/projections/memory"
+	"github.com/senapred-valparaiso/vigia/web"
+)
+
+func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
+	m := NewMain()
+	fs := newFlagSet("serve")
+	bindServe(fs, &m.Config, getenv)
+	if err := parseFlags(fs, args, stderr, "Runs the hub: the HTTP API, live updates over WebSocket and the browser UI.\nWith no flags it keeps everything under ./data (embedded SQLite, in-memory read models)."); err != nil {
+		return err
+	}
+	if err := m.Config.Validate(); err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	m.Log = newLogger(stderr, m.Config.LogLevel, m.Config.LogFormat)
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	m.Log.Info().Str("addr", m.Addr()).Msg("hub ready at http://" + displayAddr(m.Addr()))
+	<-ctx.Done()
+	m.Log.Info().Msg("shutting down")
+	return m.Close()
+}
+
+// displayAddr turns a listen address into one a browser can open.
+func displayAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if host == "" || host == "::" || host == "0.0.0.0" {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// Main is the running hub. Tests build one with NewMain, set Config, and
+// call Open and Close, as the serve command does.
+type Main struct {
+	Config Config
+	Log    zerolog.Logger
+	// Now is the clock for commands and the store (tests inject one).
+	Now func() time.Time
+
+	store     eventstore.Store
+	model     *memory.ReadModel
+	projector *projections.Projector
+	commands  *command.Handler
+	server    *web.Server
+	ln        net.Listener
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+}
+
+// NewMain returns a Main with the documented defaults.
+func NewMain() *Main {
+	m := &Main{Log: zerolog.Nop(), Now: time.Now}
+	fs := newFlagSet("defaults")
+	bindServe(fs, &m.Config, func(string) string { return "" })
+	return m
+}
+
+// Open starts the hub: event store, read models rebuilt from the log,
+// projector, HTTP listener.
+func (m *Main) Open(ctx context.Context) error {
+	loc, err := time.LoadLocation("America/Santiago")
+	if err != nil {
+		return fmt.Errorf("time zone: %w", err)
+	}
+	if err := os.MkdirAll(m.Config.DataDir, 0o750); err != nil {
+		return fmt.Errorf("data dir %s: %w", m.Config.DataDir, err)
+	}
+	store, err := sqlite.Open(m.Config.sqlitePath(), sqlite.WithClock(m.Now))
+	if err != nil {
+		return fmt.Errorf("open event store: %w", err)
+	}
+	m.store = store
+	m.commands = command.New(store, command.WithClock(m.Now))
+	m.model = memory.New()
+	m.projector = projections.NewProjector(store, m.model, nil, m.Log)
+
+	if m.Config.Demo {
+		if err := seedDemo(ctx, m.commands, store, loc); err != nil {
+			return errors.Join(fmt.Errorf("demo data: %w", err), store.Close())
+		}
+	}
+
+	start := time.Now()
+	n, err := m.projector.CatchUp(ctx)
+	if err != nil {
+		return errors.Join(err, store.Close())
+	}
+	m.Log.Info().Int("events", n).Dur("took", time.Since(start)).Msg("read models rebuilt from the log")
+
+	runCtx, cancel := context.WithCancel(context.Background())
+	m.cancel = cancel
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		_ = m.projector.Run(runCtx)
+	}()
+
+	m.server = web.New(web.Config{
+		Log:          m.Log,
+		Commands:     m.commands,
+		Reads:        m.model,
+		Projector:    m.projector,
+		Location:     loc,
+		DefaultActor: eventstore.Actor{ID: "local", Username: "operador", Role: "operator"},
+		Checks:       []web.Check{{Name: "eventstore", Check: store.Ping}},
+	})
+	ln, err := net.Listen("tcp", m.Config.Addr)
+	if err != nil {
+		m.closeBackground()
+		return errors.Join(fmt.Errorf("listen on %s: %w", m.Config.Addr, err), store.Close())
+	}
+	m.ln = ln
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		if err := m.server.App().Listener(ln); err != nil {
+			m.Log.Error().Err(err).Msg("http server stopped")
+		}
+	}()
+	return nil
+}
+
+// Addr is the address the hub listens on (useful with :0).
+func (m *Main) Addr() string {
+	if m.ln == nil {
+		return ""
+	}
+	return m.ln.Addr().String()
+}
+
+// Close stops accepting requests, waits for those in flight (bounded by
+// ShutdownWait), stops the projector and closes the store.
+func (m *Main) Close() error {
+	var errs []error
+	if m.server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownWait)
+		errs = append(errs, m.server.Shutdown(ctx))
+		cancel()
+	}
+	m.closeBackground()
+	if m.store != nil {
+		errs = append(errs, m.store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func (m *Main) closeBackground() {
+	if m.cancel != nil {
+		m.cancel()
+	}
+	m.wg.Wait()
+}

@@ -1,0 +1,206 @@
+package command
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/senapred-valparaiso/vigia/domain"
+	"github.com/senapred-valparaiso/vigia/eventstore"
+)
+
+// Handler executes commands against the event store.
+type Handler struct {
+	store eventstore.Store
+	now   func() time.Time
+	// retries bounds the reload-and-retry loop on concurrent appends.
+	retries int
+}
+
+// Option configures a Handler.
+type Option func(*Handler)
+
+// WithClock injects the clock commands are stamped with.
+func WithClock(now func() time.Time) Option { return func(h *Handler) { h.now = now } }
+
+// New returns a Handler over store.
+func New(store eventstore.Store, opts ...Option) *Handler {
+	h := &Handler{store: store, now: time.Now, retries: 8}
+	for _, o := range opts {
+		o(h)
+	}
+	return h
+}
+
+// Now is the handler's clock, for stamping commands (At).
+func (h *Handler) Now() time.Time { return h.now().UTC() }
+
+// Meta is who asked, and why, recorded on every resulting event.
+type Meta struct {
+	Actor         eventstore.Actor
+	CorrelationID string
+	CausationID   string
+}
+
+// NoVersion is the version of a stream that has no events.
+const NoVersion int64 = -1
+
+// Loaded is an aggregate folded from its stream.
+type Loaded struct {
+	Stream string
+	State  domain.Aggregate
+	// Version is the revision of the stream's last event, NoVersion if none.
+	Version int64
+	// Last is the envelope of the stream's last event (nil if none): who
+	// changed it last, and when.
+	Last *eventstore.Event
+}
+
+// Result is what Execute did.
+type Result struct {
+	Loaded
+	// Events are the appended envelopes (empty when the command changed
+	// nothing).
+	Events []eventstore.Event
+	// Position is the global position of the last appended event.
+	Position eventstore.Position
+}
+
+// Precondition inspects the loaded state before Decide; an error stops the
+// command. Use it to compare the version the client saw (If-Match).
+type Precondition func(l Loaded) error
+
+// ErrStale matches every *StaleError.
+var ErrStale = errors.New("stale version")
+
+// StaleError says the client's view is out of date; it carries the current
+// state so the caller can show what changed.
+type StaleError struct {
+	Loaded
+	// Seen is the version the client sent.
+	Seen string
+}
+
+func (e *StaleError) Error() string {
+	return fmt.Sprintf("%s: %s: client saw %s, current is %d", e.Stream, ErrStale, e.Seen, e.Version)
+}
+
+// Is makes errors.Is(err, ErrStale) true.
+func (e *StaleError) Is(target error) bool { return target == ErrStale }
+
+// Load reads and folds a stream.
+func (h *Handler) Load(ctx context.Context, stream string) (Loaded, error) {
+	l := Loaded{Stream: stream, State: domain.NewAggregate(stream), Version: NoVersion}
+	if l.State == nil {
+		return l, fmt.Errorf("load %s: unknown stream type", stream)
+	}
+	events, err := h.store.ReadStream(ctx, stream, 0, eventstore.Forwards, 0)
+	if err != nil {
+		return l, fmt.Errorf("load %s: %w", stream, err)
+	}
+	for i := range events {
+		e, err := domain.Decode(events[i].Type, events[i].Schema, events[i].Data)
+		if err != nil {
+			return l, fmt.Errorf("load %s@%d: %w", stream, events[i].Version, err)
+		}
+		l.State.Apply(e)
+		l.Version = int64(events[i].Version)
+		l.Last = &events[i]
+	}
+	return l, nil
+}
+
+// Execute runs one command on stream: load, precondition, Decide, Append
+// with the expected revision of the loaded state. pre may be nil. build
+// makes the command from the loaded state (most callers ignore it and
+// return a prepared command).
+func (h *Handler) Execute(ctx context.Context, stream string, meta Meta, pre Precondition, build func(Loaded) (domain.Command, error)) (Result, error) {
+	var lastErr error
+	for attempt := 0; attempt <= h.retries; attempt++ {
+		l, err := h.Load(ctx, stream)
+		if err != nil {
+			return Result{}, err
+		}
+		if pre != nil {
+			if err := pre(l); err != nil {
+				return Result{Loaded: l}, err
+			}
+		}
+		cmd, err := build(l)
+		if err != nil {
+			return Result{Loaded: l}, err
+		}
+		evs, err := l.State.Decide(cmd)
+		if err != nil {
+			return Result{Loaded: l}, err
+		}
+		if len(evs) == 0 {
+			return Result{Loaded: l}, nil
+		}
+		data := make([]eventstore.EventData, len(evs))
+		for i, e := range evs {
+			typ, schema, raw, err := domain.Encode(e)
+			if err != nil {
+				return Result{Loaded: l}, err
+			}
+			data[i] = eventstore.EventData{
+				ID: eventstore.NewEventID(), Type: typ, Schema: schema, Data: raw,
+				Actor: meta.Actor, CorrelationID: meta.CorrelationID, CausationID: meta.CausationID,
+			}
+		}
+		expected := eventstore.NoStream
+		if l.Version != NoVersion {
+			expected = eventstore.Exact(uint64(l.Version))
+		}
+		res, err := h.store.Append(ctx, stream, expected, data...)
+		if errors.Is(err, eventstore.ErrWrongVersion) {
+			lastErr = err
+			continue
+		}
+		if err != nil {
+			return Result{Loaded: l}, fmt.Errorf("execute on %s: %w", stream, err)
+		}
+		return h.result(l, evs, data, res), nil
+	}
+	return Result{}, fmt.Errorf("execute on %s: gave up after %d concurrent changes: %w", stream, h.retries+1, lastErr)
+}
+
+// result folds the appended events into the loaded state and builds their
+// envelopes as the store recorded them.
+func (h *Handler) result(l Loaded, evs []domain.Event, data []eventstore.EventData, res eventstore.AppendResult) Result {
+	out := Result{Loaded: l, Position: res.Position}
+	first := res.NextExpected - uint64(len(evs)) + 1
+	for i, e := range evs {
+		out.State.Apply(e)
+		env := eventstore.Event{
+			ID: data[i].ID, Stream: l.Stream, Type: data[i].Type, Version: first + uint64(i),
+			RecordedAt: h.Now(), Actor: data[i].Actor, CorrelationID: data[i].CorrelationID,
+			CausationID: data[i].CausationID, Schema: data[i].Schema, Data: data[i].Data,
+		}
+		if i == len(evs)-1 {
+			env.Position = res.Position
+		}
+		out.Events = append(out.Events, env)
+	}
+	out.Version = int64(res.NextExpected)
+	out.Last = &out.Events[len(out.Events)-1]
+	return out
+}
+
+// Command returns a build function for a command that does not depend on
+// the loaded state.
+func Command(c domain.Command) func(Loaded) (domain.Command, error) {
+	return func(Loaded) (domain.Command, error) { return c, nil }
+}
+
+// IfVersion is the usual precondition: the stream must be at the version
+// the client saw (its If-Match), else a *StaleError with the current state.
+func IfVersion(seen int64) Precondition {
+	return func(l Loaded) error {
+		if l.Version != seen {
+			return &StaleError{Loaded: l, Seen: fmt.Sprint(seen)}
+		}
+		return nil
+	}
+}

@@ -1,0 +1,13 @@
+// Package command is the one path every change takes: load an aggregate's
+// stream, fold it, check the caller's precondition (the version the operator
+// saw), Decide, and Append with the expected revision of the state that was
+// decided on. Web handlers, ingestion and the CLI all call it; nothing else
+// appends to the event store.
+//
+// A concurrent append between the load and the append makes the store
+// refuse the write (wrong expected version); Execute then reloads and tries
+// again, so the precondition is always checked against the state the events
+// are appended after. That is what makes a lost update impossible.
+//
+// It imports domain and eventstore only.
+package command

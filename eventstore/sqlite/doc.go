@@ -1,0 +1,28 @@
+// Package sqlite is the embedded default event store: one SQLite file
+// (modernc.org/sqlite, pure Go, no cgo) that the hub opens under its data
+// directory, so `hub serve` needs no service at all.
+//
+// It owns the file's events schema and its migrations (PRAGMA
+// user_version), the write path and the catch-up subscriptions:
+//
+//   - Durability: WAL mode with synchronous=FULL, so the WAL is fsynced on
+//     every commit and an acknowledged Append survives kill -9.
+//   - Ordering: appends are serialised in-process (one writer connection
+//     behind a semaphore) and by SQLite's write lock across processes
+//     (BEGIN IMMEDIATE). A global position is the row's INTEGER PRIMARY KEY
+//     (AUTOINCREMENT, so never reused), allocated inside the write
+//     transaction, which makes commit order equal position order: a reader
+//     can never see position n+1 before n, and $all has no late commits.
+//   - Expected revisions are checked against the stream's newest version in
+//     the same write transaction; UNIQUE(stream, version) backs it up.
+//   - Subscriptions read $all from a pool of read-only connections (WAL
+//     readers never block the writer), then wait on an in-process broadcast
+//     that every commit closes and replaces: no polling while idle, and each
+//     wake-up re-reads from the last position scanned, so there is no gap
+//     and no duplicate at the catch-up/live seam. A slow subscriber only
+//     delays itself. Events appended to the file by another process are
+//     picked up at the next in-process append, or every WithPollInterval.
+//
+// It imports the eventstore port only: never another adapter, domain or
+// anything above them.
+package sqlite

@@ -1,0 +1,107 @@
+// Package archtest holds the test that keeps the dependency direction of
+// STYLE.md true: cmd/hub → web → {command, projections, auth, ingest,
+// realtime} → {domain, eventstore}.
+package archtest
+
+import (
+	"encoding/json"
+	"io"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/senapred-valparaiso/vigia/"
+
+// forbidden maps a package path prefix (ours, without the module) to the
+// prefixes of ours it must never depend on, directly or not.
+var forbidden = map[string][]string{
+	"domain":      {""}, // nothing of ours at all
+	"eventstore":  {"domain", "projections", "realtime", "web", "command", "auth", "cmd"},
+	"realtime":    {"domain", "eventstore", "projections", "web", "command", "auth", "cmd"},
+	"auth":        {"domain", "eventstore", "projections", "realtime", "web", "command", "cmd"},
+	"command":     {"projections", "realtime", "web", "auth", "cmd"},
+	"projections": {"realtime", "web", "command", "auth", "cmd"},
+	"web":         {"cmd"},
+}
+
+// siblings: an adapter imports only its port, never another adapter.
+var siblings = []string{"eventstore/", "realtime/", "projections/", "auth/"}
+
+type pkg struct {
+	ImportPath string
+	Deps       []string
+}
+
+func TestDependencyDirection(t *testing.T) {
+	cmd := exec.Command("go", "list", "-e", "-json", module+"...")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(out)
+	var pkgs []pkg
+	for {
+		var p pkg
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		pkgs = append(pkgs, p)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	if len(pkgs) < 8 {
+		t.Fatalf("go list found only %d packages; the test is not looking at the module", len(pkgs))
+	}
+	checked := 0
+	for _, p := range pkgs {
+		self := strings.TrimPrefix(p.ImportPath, module)
+		for _, d := range p.Deps {
+			if !strings.HasPrefix(d, module) {
+				continue
+			}
+			dep := strings.TrimPrefix(d, module)
+			checked++
+			for root, bans := range forbidden {
+				if !under(self, root) || under(dep, root) {
+					continue
+				}
+				for _, ban := range bans {
+					if ban == "" || under(dep, ban) {
+						t.Errorf("%s must not depend on %s", self, dep)
+					}
+				}
+			}
+			if under(dep, "web") && !under(self, "web") && !under(self, "cmd") {
+				t.Errorf("only cmd/hub may depend on web; %s depends on %s", self, dep)
+			}
+			for _, port := range siblings {
+				if strings.HasPrefix(self, port) && strings.HasPrefix(dep, port) && adapter(self, port) != adapter(dep, port) &&
+					!strings.HasSuffix(dep, "test") && adapter(dep, port) != "" && !isTestHelper(dep) {
+					t.Errorf("adapter %s must not depend on sibling adapter %s", self, dep)
+				}
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no internal dependency was checked")
+	}
+}
+
+func under(path, root string) bool {
+	return path == root || strings.HasPrefix(path, root+"/")
+}
+
+func adapter(path, port string) string {
+	rest := strings.TrimPrefix(path, port)
+	a, _, _ := strings.Cut(rest, "/")
+	return a
+}
+
+func isTestHelper(dep string) bool { return strings.Contains(dep, "testsvc") }

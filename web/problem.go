@@ -1,0 +1,151 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/rs/zerolog"
+
+	"github.com/senapred-valparaiso/vigia/domain"
+	"github.com/senapred-valparaiso/vigia/eventstore"
+)
+
+// Problem is an RFC 9457 problem details body.
+type Problem struct {
+	Type     string `json:"type"`
+	Title    string `json:"title"`
+	Status   int    `json:"status"`
+	Detail   string `json:"detail,omitempty"`
+	Instance string `json:"instance,omitempty"`
+	// Fields maps a request field to what is wrong with it (Spanish).
+	Fields map[string]string `json:"fields,omitempty"`
+	// Current is the resource as it stands now, on a 412.
+	Current any `json:"current,omitempty"`
+	// Code names a broken business rule, on a 409.
+	Code      string `json:"code,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
+}
+
+// errBadRequest is a malformed request (body, query, header).
+type errBadRequest struct {
+	detail string
+	fields map[string]string
+}
+
+func (e *errBadRequest) Error() string { return "bad request: " + e.detail }
+
+func badRequest(detail string) error { return &errBadRequest{detail: detail} }
+
+// errPreconditionRequired: a change without If-Match.
+var errPreconditionRequired = errors.New("precondition required")
+
+// staleError: the client's version is out of date.
+type staleError struct {
+	current any
+	etag    string
+}
+
+func (e *staleError) Error() string { return "stale version, current " + e.etag }
+
+// errNotFound is a missing resource with what was looked for.
+type errNotFound struct{ what string }
+
+func (e *errNotFound) Error() string { return e.what + " not found" }
+
+// errForbidden and errUnauthorized are auth failures.
+var (
+	errUnauthorized = errors.New("unauthorized")
+	errForbidden    = errors.New("forbidden")
+)
+
+// tooManyError is a throttled request.
+type tooManyError struct{ retryAfter time.Duration }
+
+func (e *tooManyError) Error() string { return "too many requests" }
+
+func problemType(code string) string { return "/problems/" + code }
+
+// errorHandler is the app's one Fiber ErrorHandler: it maps every error a
+// handler returns to a problem+json response.
+func errorHandler(log zerolog.Logger) fiber.ErrorHandler {
+	return func(c *fiber.Ctx, err error) error {
+		p := Problem{Instance: c.Path(), RequestID: requestID(c)}
+		var (
+			ve   *domain.ValidationError
+			re   *domain.RuleError
+			br   *errBadRequest
+			st   *staleError
+			nf   *errNotFound
+			tm   *tooManyError
+			fe   *fiber.Error
+			verr *eventstore.VersionError
+		)
+		switch {
+		case errors.As(err, &ve):
+			p.Status, p.Type, p.Title, p.Fields = http.StatusUnprocessableEntity, problemType("validation"), "Datos no válidos", ve.Fields
+			p.Detail = "Revise los campos indicados."
+		case errors.As(err, &br):
+			p.Status, p.Type, p.Title, p.Detail, p.Fields = http.StatusBadRequest, problemType("bad-request"), "Solicitud mal formada", br.detail, br.fields
+		case errors.As(err, &st):
+			p.Status, p.Type, p.Title, p.Current = http.StatusPreconditionFailed, problemType("stale"), "Otra persona modificó este recurso", st.current
+			p.Detail = "Su versión no es la actual; revise los cambios y vuelva a aplicarlos."
+			c.Set(fiber.HeaderETag, st.etag)
+		case errors.Is(err, errPreconditionRequired):
+			p.Status, p.Type, p.Title = http.StatusPreconditionRequired, problemType("if-match-required"), "Falta If-Match"
+			p.Detail = "Envíe If-Match con la versión (ETag) que leyó."
+		case errors.As(err, &nf), errors.Is(err, domain.ErrNotFound):
+			p.Status, p.Type, p.Title = http.StatusNotFound, problemType("not-found"), "No encontrado"
+			if nf != nil {
+				p.Detail = nf.what + " no existe"
+			}
+		case errors.As(err, &re):
+			p.Status, p.Type, p.Title, p.Detail, p.Code = http.StatusConflict, problemType("rule"), "Operación no permitida", re.Message, re.Code
+		case errors.As(err, &verr):
+			// Gave up after repeated concurrent changes: tell the client to retry.
+			p.Status, p.Type, p.Title, p.Detail = http.StatusConflict, problemType("busy"), "Recurso muy disputado", "Hubo demasiados cambios simultáneos; intente de nuevo."
+		case errors.Is(err, errUnauthorized):
+			p.Status, p.Type, p.Title, p.Detail = http.StatusUnauthorized, problemType("unauthorized"), "Debe iniciar sesión", "Credenciales ausentes o no válidas."
+		case errors.Is(err, errForbidden):
+			p.Status, p.Type, p.Title, p.Detail = http.StatusForbidden, problemType("forbidden"), "Sin permiso", "Su rol no permite esta operación."
+		case errors.As(err, &tm):
+			p.Status, p.Type, p.Title, p.Detail = http.StatusTooManyRequests, problemType("throttled"), "Demasiados intentos", "Espere antes de volver a intentar."
+			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(tm.retryAfter.Seconds()+0.999)))
+		case errors.Is(err, eventstore.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+			p.Status, p.Type, p.Title, p.Detail = http.StatusServiceUnavailable, problemType("unavailable"), "Servicio no disponible", "Un componente del sistema no responde; reintente en unos segundos."
+			c.Set(fiber.HeaderRetryAfter, "5")
+		case errors.As(err, &fe):
+			p.Status, p.Type, p.Title, p.Detail = fe.Code, problemType(slug(fe.Code)), http.StatusText(fe.Code), fe.Message
+			if fe.Code >= 500 {
+				p.Detail = "Error interno."
+			}
+		default:
+			p.Status, p.Type, p.Title, p.Detail = http.StatusInternalServerError, problemType("internal"), "Error interno", "Ocurrió un error inesperado; quedó registrado."
+		}
+		ev := zerolog.Ctx(c.UserContext()).Warn()
+		if p.Status >= 500 {
+			ev = zerolog.Ctx(c.UserContext()).Error()
+		}
+		ev.Err(err).Int("status", p.Status).Str("path", c.Path()).Msg("request failed")
+		c.Status(p.Status)
+		c.Set(fiber.HeaderContentType, "application/problem+json; charset=utf-8")
+		return c.JSON(p, "application/problem+json; charset=utf-8")
+	}
+}
+
+func slug(code int) string {
+	switch code {
+	case http.StatusRequestEntityTooLarge:
+		return "too-large"
+	case http.StatusMethodNotAllowed:
+		return "method-not-allowed"
+	case http.StatusNotFound:
+		return "not-found"
+	case http.StatusUnsupportedMediaType:
+		return "unsupported-media-type"
+	}
+	return strconv.Itoa(code)
+}

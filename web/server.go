@@ -1,0 +1,282 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+	"github.com/rs/zerolog"
+
+	"github.com/senapred-valparaiso/vigia/command"
+	"github.com/senapred-valparaiso/vigia/domain"
+	"github.com/senapred-valparaiso/vigia/eventstore"
+	"github.com/senapred-valparaiso/vigia/projections"
+)
+
+// reads is what handlers read from: a read model (memory or Postgres).
+type reads interface {
+	Alerts(ctx context.Context, status string) ([]projections.AlertView, error)
+	Alert(ctx context.Context, id string) (projections.AlertView, bool, error)
+	Shifts(ctx context.Context, date string) ([]projections.ShiftView, error)
+	Log(ctx context.Context, date string) ([]projections.LogEntryView, error)
+	LogEntry(ctx context.Context, id string) (projections.LogEntryView, bool, error)
+	UserByName(ctx context.Context, username string) (projections.UserView, bool, error)
+	UserByID(ctx context.Context, id string) (projections.UserView, bool, error)
+}
+
+// projector is the running projection, for read-your-writes and readiness.
+type projector interface {
+	WaitFor(ctx context.Context, pos eventstore.Position) error
+	Position() eventstore.Position
+	Live() bool
+}
+
+// Check is one dependency /readyz reports on.
+type Check struct {
+	Name  string
+	Check func(ctx context.Context) error
+}
+
+// Config is everything the web layer needs; cmd/hub builds it.
+type Config struct {
+	Log       zerolog.Logger
+	Commands  *command.Handler
+	Reads     reads
+	Projector projector
+	// Checks are the dependencies /readyz reports.
+	Checks []Check
+	// Location is the centre's time zone, for "today" (America/Santiago).
+	Location *time.Location
+	// BodyLimit caps request bodies (default 1 MiB).
+	BodyLimit int
+	// DefaultActor is who edits while login is not configured (single-user
+	// local mode). Zero means every change needs an authenticated user.
+	DefaultActor eventstore.Actor
+	// WriteWait bounds how long a write waits for the read model to apply
+	// it before answering (default 2 s).
+	WriteWait time.Duration
+}
+
+// Server is the hub's HTTP application.
+type Server struct {
+	cfg Config
+	log zerolog.Logger
+	app *fiber.App
+}
+
+// New builds the Fiber app with every route.
+func New(cfg Config) *Server {
+	if cfg.BodyLimit == 0 {
+		cfg.BodyLimit = 1 << 20
+	}
+	if cfg.WriteWait == 0 {
+		cfg.WriteWait = 2 * time.Second
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	s := &Server{cfg: cfg, log: cfg.Log.With().Str("component", "web").Logger()}
+	s.app = fiber.New(fiber.Config{
+		AppName:               "vigia",
+		BodyLimit:             cfg.BodyLimit,
+		ErrorHandler:          errorHandler(s.log),
+		DisableStartupMessage: true,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          60 * time.Second,
+		IdleTimeout:           120 * time.Second,
+	})
+	s.routes()
+	return s
+}
+
+// App returns the Fiber app (for Listen, Listener and app.Test).
+func (s *Server) App() *fiber.App { return s.app }
+
+// Shutdown stops accepting connections and waits for requests in flight.
+func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }
+
+func (s *Server) routes() {
+	a := s.app
+	a.Use(s.requestContext)
+	a.Get("/healthz", s.healthz)
+	a.Get("/readyz", s.readyz)
+
+	api := a.Group("/api", s.authenticate)
+	api.Get("/reference", s.reference)
+
+	api.Get("/alerts", s.listAlerts)
+	api.Post("/alerts", s.declareAlert)
+	api.Get("/alerts/:id", s.getAlert)
+	api.Patch("/alerts/:id", s.editAlert)
+	api.Post("/alerts/:id/cancel", s.cancelAlert)
+
+	api.Get("/shifts", s.listShifts)
+	api.Put("/shifts/:date/:slot", s.putShift)
+	api.Delete("/shifts/:date/:slot", s.deleteShift)
+
+	api.Get("/log", s.listLog)
+	api.Post("/log", s.addLogEntry)
+	api.Get("/log/:id", s.getLogEntry)
+	api.Patch("/log/:id", s.correctLogEntry)
+
+	api.Use(func(c *fiber.Ctx) error { return &errNotFound{what: "la ruta " + c.Path()} })
+}
+
+// requestContext gives every request an ID and a logger carrying it.
+func (s *Server) requestContext(c *fiber.Ctx) error {
+	id := c.Get(fiber.HeaderXRequestID)
+	if id == "" || len(id) > 64 {
+		id = uuid.NewString()
+	}
+	c.Locals(localRequestID, id)
+	c.Set(fiber.HeaderXRequestID, id)
+	l := s.log.With().Str("request_id", id).Logger()
+	c.SetUserContext(l.WithContext(c.UserContext()))
+	start := time.Now()
+	err := c.Next()
+	if err != nil {
+		// Let the error handler write the response so the status is known.
+		if herr := c.App().ErrorHandler(c, err); herr != nil {
+			return herr
+		}
+	}
+	l.Debug().Str("method", c.Method()).Str("path", c.Path()).Int("status", c.Response().StatusCode()).
+		Dur("took", time.Since(start)).Msg("request")
+	return nil
+}
+
+type localKey int
+
+const (
+	localRequestID localKey = iota
+	localActor
+)
+
+func requestID(c *fiber.Ctx) string {
+	id, _ := c.Locals(localRequestID).(string)
+	return id
+}
+
+// actor is who the request acts as; authenticate guarantees it is set.
+func actor(c *fiber.Ctx) eventstore.Actor {
+	a, _ := c.Locals(localActor).(eventstore.Actor)
+	return a
+}
+
+// authenticate establishes the request's actor. Until login exists the hub
+// runs single-user with cfg.DefaultActor.
+func (s *Server) authenticate(c *fiber.Ctx) error {
+	if s.cfg.DefaultActor.Username == "" {
+		return errUnauthorized
+	}
+	c.Locals(localActor, s.cfg.DefaultActor)
+	l := zerolog.Ctx(c.UserContext()).With().Str("actor", s.cfg.DefaultActor.Username).Logger()
+	c.SetUserContext(l.WithContext(c.UserContext()))
+	return c.Next()
+}
+
+func (s *Server) meta(c *fiber.Ctx) command.Meta {
+	return command.Meta{Actor: actor(c), CorrelationID: requestID(c)}
+}
+
+// today is the centre's current date.
+func (s *Server) today() string {
+	return s.cfg.Commands.Now().In(s.cfg.Location).Format(time.DateOnly)
+}
+
+// dateParam validates a YYYY-MM-DD date, defaulting to today.
+func (s *Server) dateParam(v string) (string, error) {
+	if v == "" {
+		return s.today(), nil
+	}
+	if !domain.ValidDate(v) {
+		return "", &errBadRequest{detail: "fecha no válida", fields: map[string]string{"date": "use AAAA-MM-DD"}}
+	}
+	return v, nil
+}
+
+// decodeBody decodes a JSON body strictly: unknown fields and type
+// mismatches are the client's mistake (400), named by field.
+func decodeBody(c *fiber.Ctx, dst any) error {
+	if ct := c.Get(fiber.HeaderContentType); ct != "" && !strings.HasPrefix(ct, fiber.MIMEApplicationJSON) {
+		return &errBadRequest{detail: "el cuerpo debe ser JSON (Content-Type: application/json)"}
+	}
+	body := c.Body()
+	if len(body) == 0 {
+		return &errBadRequest{detail: "falta el cuerpo JSON"}
+	}
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		var te *json.UnmarshalTypeError
+		var se *json.SyntaxError
+		switch {
+		case errors.As(err, &te):
+			return &errBadRequest{detail: "tipo de dato incorrecto", fields: map[string]string{te.Field: "se esperaba " + jsonKind(te.Type.Kind().String())}}
+		case errors.As(err, &se):
+			return &errBadRequest{detail: fmt.Sprintf("JSON mal formado cerca del byte %d", se.Offset)}
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			return &errBadRequest{detail: "campo desconocido", fields: map[string]string{f: "campo desconocido"}}
+		}
+		return &errBadRequest{detail: "JSON mal formado"}
+	}
+	if dec.More() {
+		return &errBadRequest{detail: "se esperaba un único objeto JSON"}
+	}
+	return nil
+}
+
+func jsonKind(k string) string {
+	switch k {
+	case "string":
+		return "texto"
+	case "bool":
+		return "verdadero o falso"
+	case "slice":
+		return "una lista"
+	case "struct", "map":
+		return "un objeto"
+	}
+	return "un número"
+}
+
+// ifMatch parses If-Match: "n" (or W/"n"). A missing header is a 428.
+func ifMatch(c *fiber.Ctx) (int64, error) {
+	h := strings.TrimSpace(c.Get(fiber.HeaderIfMatch))
+	if h == "" {
+		return 0, errPreconditionRequired
+	}
+	v := strings.Trim(strings.TrimPrefix(h, "W/"), `"`)
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, &errBadRequest{detail: `If-Match debe ser la versión entre comillas, p. ej. "3"`}
+	}
+	return n, nil
+}
+
+func etag(v int64) string { return `"` + strconv.FormatInt(v, 10) + `"` }
+
+// execute runs a command and, when it changed something, waits (bounded)
+// for the read model to apply it. A stale precondition comes back from
+// pre as a *staleError carrying the rendered current resource.
+func (s *Server) execute(c *fiber.Ctx, stream string, pre command.Precondition, cmd domain.Command) (command.Result, error) {
+	res, err := s.cfg.Commands.Execute(c.UserContext(), stream, s.meta(c), pre, command.Command(cmd))
+	if err != nil {
+		return res, err
+	}
+	if len(res.Events) > 0 && s.cfg.Projector != nil {
+		ctx, cancel := context.WithTimeout(c.UserContext(), s.cfg.WriteWait)
+		defer cancel()
+		if err := s.cfg.Projector.WaitFor(ctx, res.Position); err != nil {
+			zerolog.Ctx(c.UserContext()).Warn().Err(err).Str("position", res.Position.String()).Msg("read model behind the write")
+		}
+	}
+	return res, nil
+}
