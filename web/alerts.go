@@ -4,6 +4,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 
+	"github.com/senapred-valparaiso/vigia/auth"
 	"github.com/senapred-valparaiso/vigia/command"
 	"github.com/senapred-valparaiso/vigia/domain"
 	"github.com/senapred-valparaiso/vigia/projections"
@@ -70,7 +71,7 @@ type declareAlertBody struct {
 }
 
 func (s *Server) declareAlert(c *fiber.Ctx) error {
-	if err := s.require(c, permEdit); err != nil {
+	if err := s.require(c, auth.Edit); err != nil {
 		return err
 	}
 	var b declareAlertBody
@@ -123,7 +124,7 @@ type editAlertBody struct {
 }
 
 func (s *Server) editAlert(c *fiber.Ctx) error {
-	if err := s.require(c, permEdit); err != nil {
+	if err := s.require(c, auth.Edit); err != nil {
 		return err
 	}
 	id, err := alertID(c)
@@ -155,7 +156,7 @@ type cancelAlertBody struct {
 }
 
 func (s *Server) cancelAlert(c *fiber.Ctx) error {
-	if err := s.require(c, permEdit); err != nil {
+	if err := s.require(c, auth.Edit); err != nil {
 		return err
 	}
 	id, err := alertID(c)

@@ -4,6 +4,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 
+	"github.com/senapred-valparaiso/vigia/auth"
 	"github.com/senapred-valparaiso/vigia/command"
 	"github.com/senapred-valparaiso/vigia/domain"
 	"github.com/senapred-valparaiso/vigia/projections"
@@ -61,7 +62,7 @@ type addLogBody struct {
 }
 
 func (s *Server) addLogEntry(c *fiber.Ctx) error {
-	if err := s.require(c, permEdit); err != nil {
+	if err := s.require(c, auth.Edit); err != nil {
 		return err
 	}
 	var b addLogBody
@@ -97,7 +98,7 @@ type correctLogBody struct {
 }
 
 func (s *Server) correctLogEntry(c *fiber.Ctx) error {
-	if err := s.require(c, permEdit); err != nil {
+	if err := s.require(c, auth.Edit); err != nil {
 		return err
 	}
 	cur, err := s.logEntry(c)

@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/rs/zerolog"
 
+	"github.com/senapred-valparaiso/vigia/auth"
 	"github.com/senapred-valparaiso/vigia/domain"
 	"github.com/senapred-valparaiso/vigia/eventstore"
 )
@@ -83,6 +84,7 @@ func errorHandler(log zerolog.Logger) fiber.ErrorHandler {
 			tm   *tooManyError
 			fe   *fiber.Error
 			verr *eventstore.VersionError
+			le   *errLogin
 		)
 		switch {
 		case errors.As(err, &ve):
@@ -107,9 +109,13 @@ func errorHandler(log zerolog.Logger) fiber.ErrorHandler {
 		case errors.As(err, &verr):
 			// Gave up after repeated concurrent changes: tell the client to retry.
 			p.Status, p.Type, p.Title, p.Detail = http.StatusConflict, problemType("busy"), "Recurso muy disputado", "Hubo demasiados cambios simultáneos; intente de nuevo."
+		case errors.As(err, &le):
+			p.Status, p.Type, p.Title, p.Detail = http.StatusUnauthorized, problemType("login-failed"), "No se pudo iniciar sesión", le.detail
+		case errors.Is(err, errCrossSite):
+			p.Status, p.Type, p.Title, p.Detail = http.StatusForbidden, problemType("cross-site"), "Solicitud de otro sitio", "Los cambios deben hacerse desde la propia aplicación."
 		case errors.Is(err, errUnauthorized):
 			p.Status, p.Type, p.Title, p.Detail = http.StatusUnauthorized, problemType("unauthorized"), "Debe iniciar sesión", "Credenciales ausentes o no válidas."
-		case errors.Is(err, errForbidden):
+		case errors.Is(err, errForbidden), errors.Is(err, auth.ErrForbidden):
 			p.Status, p.Type, p.Title, p.Detail = http.StatusForbidden, problemType("forbidden"), "Sin permiso", "Su rol no permite esta operación."
 		case errors.As(err, &tm):
 			p.Status, p.Type, p.Title, p.Detail = http.StatusTooManyRequests, problemType("throttled"), "Demasiados intentos", "Espere antes de volver a intentar."

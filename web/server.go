@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
+	"github.com/senapred-valparaiso/vigia/auth"
 	"github.com/senapred-valparaiso/vigia/command"
 	"github.com/senapred-valparaiso/vigia/domain"
 	"github.com/senapred-valparaiso/vigia/eventstore"
@@ -28,6 +29,7 @@ type reads interface {
 	LogEntry(ctx context.Context, id string) (projections.LogEntryView, bool, error)
 	UserByName(ctx context.Context, username string) (projections.UserView, bool, error)
 	UserByID(ctx context.Context, id string) (projections.UserView, bool, error)
+	Users(ctx context.Context) ([]projections.UserView, error)
 }
 
 // projector is the running projection, for read-your-writes and readiness.
@@ -55,9 +57,12 @@ type Config struct {
 	Location *time.Location
 	// BodyLimit caps request bodies (default 1 MiB).
 	BodyLimit int
-	// DefaultActor is who edits while login is not configured (single-user
-	// local mode). Zero means every change needs an authenticated user.
-	DefaultActor eventstore.Actor
+	// Auth logs people in and authenticates requests (auth.Service).
+	Auth authService
+	// SecureCookies marks the session cookie Secure (behind HTTPS).
+	SecureCookies bool
+	// PasswordParams hashes new passwords; zero means auth.DefaultParams.
+	PasswordParams auth.Params
 	// WriteWait bounds how long a write waits for the read model to apply
 	// it before answering (default 2 s).
 	WriteWait time.Duration
@@ -107,7 +112,16 @@ func (s *Server) routes() {
 	a.Get("/healthz", s.healthz)
 	a.Get("/readyz", s.readyz)
 
+	a.Post("/api/auth/login", s.login)
 	api := a.Group("/api", s.authenticate)
+	api.Post("/auth/logout", s.logout)
+	api.Get("/auth/me", s.getMe)
+	api.Get("/users", s.listUsers)
+	api.Post("/users", s.createUser)
+	api.Patch("/users/:id", s.editUser)
+	api.Get("/tokens", s.listTokens)
+	api.Post("/tokens", s.createToken)
+	api.Delete("/tokens/:id", s.revokeToken)
 	api.Get("/reference", s.reference)
 
 	api.Get("/alerts", s.listAlerts)
@@ -155,30 +169,12 @@ type localKey int
 
 const (
 	localRequestID localKey = iota
-	localActor
+	localPrincipal
 )
 
 func requestID(c *fiber.Ctx) string {
 	id, _ := c.Locals(localRequestID).(string)
 	return id
-}
-
-// actor is who the request acts as; authenticate guarantees it is set.
-func actor(c *fiber.Ctx) eventstore.Actor {
-	a, _ := c.Locals(localActor).(eventstore.Actor)
-	return a
-}
-
-// authenticate establishes the request's actor. Until login exists the hub
-// runs single-user with cfg.DefaultActor.
-func (s *Server) authenticate(c *fiber.Ctx) error {
-	if s.cfg.DefaultActor.Username == "" {
-		return errUnauthorized
-	}
-	c.Locals(localActor, s.cfg.DefaultActor)
-	l := zerolog.Ctx(c.UserContext()).With().Str("actor", s.cfg.DefaultActor.Username).Logger()
-	c.SetUserContext(l.WithContext(c.UserContext()))
-	return c.Next()
 }
 
 func (s *Server) meta(c *fiber.Ctx) command.Meta {
@@ -271,12 +267,19 @@ func (s *Server) execute(c *fiber.Ctx, stream string, pre command.Precondition, 
 	if err != nil {
 		return res, err
 	}
-	if len(res.Events) > 0 && s.cfg.Projector != nil {
-		ctx, cancel := context.WithTimeout(c.UserContext(), s.cfg.WriteWait)
-		defer cancel()
-		if err := s.cfg.Projector.WaitFor(ctx, res.Position); err != nil {
-			zerolog.Ctx(c.UserContext()).Warn().Err(err).Str("position", res.Position.String()).Msg("read model behind the write")
-		}
-	}
+	s.waitApplied(c, res)
 	return res, nil
+}
+
+// waitApplied waits, bounded by WriteWait, until the read model has
+// applied what res appended, so that a read after this answer sees it.
+func (s *Server) waitApplied(c *fiber.Ctx, res command.Result) {
+	if len(res.Events) == 0 || s.cfg.Projector == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.UserContext(), s.cfg.WriteWait)
+	defer cancel()
+	if err := s.cfg.Projector.WaitFor(ctx, res.Position); err != nil {
+		zerolog.Ctx(c.UserContext()).Warn().Err(err).Str("position", res.Position.String()).Msg("read model behind the write")
+	}
 }

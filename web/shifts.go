@@ -5,6 +5,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/senapred-valparaiso/vigia/auth"
 	"github.com/senapred-valparaiso/vigia/command"
 	"github.com/senapred-valparaiso/vigia/domain"
 	"github.com/senapred-valparaiso/vigia/projections"
@@ -90,7 +91,7 @@ type putShiftBody struct {
 }
 
 func (s *Server) putShift(c *fiber.Ctx) error {
-	if err := s.require(c, permEdit); err != nil {
+	if err := s.require(c, auth.Edit); err != nil {
 		return err
 	}
 	date, slot, err := s.slotParams(c)
@@ -119,7 +120,7 @@ func (s *Server) putShift(c *fiber.Ctx) error {
 }
 
 func (s *Server) deleteShift(c *fiber.Ctx) error {
-	if err := s.require(c, permEdit); err != nil {
+	if err := s.require(c, auth.Edit); err != nil {
 		return err
 	}
 	date, slot, err := s.slotParams(c)

@@ -15,6 +15,8 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/senapred-valparaiso/vigia/auth"
+	authmem "github.com/senapred-valparaiso/vigia/auth/memory"
 	"github.com/senapred-valparaiso/vigia/command"
 	"github.com/senapred-valparaiso/vigia/eventstore"
 	"github.com/senapred-valparaiso/vigia/eventstore/sqlite"
@@ -25,9 +27,14 @@ import (
 // testHub is a Server over a real SQLite store and a running projector.
 type testHub struct {
 	*Server
-	store eventstore.Store
-	model *memory.ReadModel
-	now   time.Time
+	store   eventstore.Store
+	model   *memory.ReadModel
+	now     time.Time
+	cmds    *command.Handler
+	proj    *projections.Projector
+	cookies map[string]string
+	// as is the user do() acts as; "" sends no credentials.
+	as string
 }
 
 func newTestHub(t *testing.T) *testHub {
@@ -47,13 +54,68 @@ func newTestHub(t *testing.T) *testHub {
 	go func() { defer wg.Done(); _ = proj.Run(ctx) }()
 	t.Cleanup(func() { cancel(); wg.Wait(); store.Close() })
 	loc, _ := time.LoadLocation("America/Santiago")
-	s := New(Config{
-		Log: log, Commands: command.New(store, command.WithClock(now)), Reads: model, Projector: proj,
-		Location: loc, BodyLimit: 64 << 10,
-		DefaultActor: eventstore.Actor{ID: "u1", Username: "ana", Role: "operator"},
-		Checks:       []Check{{Name: "eventstore", Check: store.Ping}},
+	svc, err := auth.NewService(auth.ServiceConfig{
+		Accounts: NewAccounts(model), Sessions: authmem.NewSessionStore(now), Tokens: authmem.NewTokenStore(now),
+		Limiter: authmem.NewLimiter(auth.DefaultLimitPolicy, now), Params: auth.TestParams, Now: now,
 	})
-	return &testHub{Server: s, store: store, model: model, now: clock}
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmds := command.New(store, command.WithClock(now))
+	s := New(Config{
+		Log: log, Commands: cmds, Reads: model, Projector: proj, Auth: svc, PasswordParams: auth.TestParams,
+		Location: loc, BodyLimit: 64 << 10,
+		Checks: []Check{{Name: "eventstore", Check: store.Ping}},
+	})
+	h := &testHub{Server: s, store: store, model: model, now: clock, cmds: cmds, proj: proj, cookies: map[string]string{}}
+	h.as = "ana"
+	h.addUser(t, "admin", "admin")
+	h.addUser(t, "ana", "operator")
+	return h
+}
+
+const testPassword = "una clave larga"
+
+// addUser creates a user and logs them in; do() then acts as h.as.
+func (h *testHub) addUser(t *testing.T, username, role string) {
+	t.Helper()
+	hash, err := auth.TestParams.Hash(testPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := h.cmds.CreateUser(context.Background(), command.Meta{Actor: eventstore.Actor{ID: "system:test", Username: "test", Role: "system"}}, username, "", role, hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.proj.WaitFor(context.Background(), res.Position); err != nil {
+		t.Fatal(err)
+	}
+	if role == "display" {
+		return
+	}
+	h.cookies[username] = h.login(t, username, testPassword)
+}
+
+// login posts credentials and returns the session cookie.
+func (h *testHub) login(t *testing.T, username, password string) string {
+	t.Helper()
+	req := httptest.NewRequest("POST", "/api/auth/login", strings.NewReader(`{"username":"`+username+`","password":"`+password+`"}`))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := h.App().Test(req, 5000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	for _, c := range resp.Cookies() {
+		if c.Name == SessionCookie {
+			if !c.HttpOnly || c.SameSite != http.SameSiteStrictMode {
+				t.Fatalf("session cookie must be HttpOnly and SameSite=Strict: %+v", c)
+			}
+			return c.Value
+		}
+	}
+	t.Fatalf("login %s: got %d and no session cookie", username, resp.StatusCode)
+	return ""
 }
 
 type response struct {
@@ -72,6 +134,9 @@ func (h *testHub) do(t *testing.T, method, path string, headers map[string]strin
 	req := httptest.NewRequest(method, path, r)
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if h.as != "" && headers["Authorization"] == "" {
+		req.AddCookie(&http.Cookie{Name: SessionCookie, Value: h.cookies[h.as]})
 	}
 	for k, v := range headers {
 		req.Header.Set(k, v)
@@ -313,7 +378,10 @@ func TestBodyLimitOverRealHTTP(t *testing.T) {
 	go func() { _ = h.App().Listener(ln) }()
 	t.Cleanup(func() { _ = h.App().Shutdown() })
 	body := `{"title":"` + strings.Repeat("x", 70<<10) + `"}`
-	resp, err := http.Post("http://"+ln.Addr().String()+"/api/alerts", "application/json", strings.NewReader(body))
+	req, _ := http.NewRequest("POST", "http://"+ln.Addr().String()+"/api/alerts", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.AddCookie(&http.Cookie{Name: SessionCookie, Value: h.cookies["ana"]})
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

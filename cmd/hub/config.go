@@ -28,29 +28,42 @@ type Config struct {
 	LogFormat     string
 	Demo          bool
 	ShutdownWait  time.Duration
+	SecureCookies bool
 }
 
 // env reads the HUB_* twin of a flag. Only cmd/hub reads the environment.
 type env func(string) string
 
+// stringFlag registers a string flag whose default comes from its HUB_*
+// twin, then from def.
+func stringFlag(fs *flag.FlagSet, getenv env, p *string, name, envName, def, usage string) {
+	v := getenv(envName)
+	if v == "" {
+		v = def
+	}
+	fs.StringVar(p, name, v, usage+" ("+envName+")")
+}
+
+// bindStore registers the flags that say where the data is; every command
+// that touches the store shares them.
+func bindStore(fs *flag.FlagSet, c *Config, getenv env) {
+	stringFlag(fs, getenv, &c.DataDir, "data-dir", "HUB_DATA_DIR", "./data", "directory for the embedded event store and sessions")
+	stringFlag(fs, getenv, &c.EventStore, "eventstore", "HUB_EVENTSTORE", "", "event store: empty for embedded SQLite in the data dir, sqlite:///path/events.db, postgres://… or esdb://…")
+	stringFlag(fs, getenv, &c.LogLevel, "log-level", "HUB_LOG_LEVEL", "info", "debug, info, warn or error")
+	stringFlag(fs, getenv, &c.LogFormat, "log-format", "HUB_LOG_FORMAT", "auto", "json, console, or auto (console on a terminal)")
+}
+
 // bindServe registers serve's flags on fs with their HUB_* defaults.
 func bindServe(fs *flag.FlagSet, c *Config, getenv env) {
+	bindStore(fs, c, getenv)
 	str := func(p *string, name, envName, def, usage string) {
-		v := getenv(envName)
-		if v == "" {
-			v = def
-		}
-		fs.StringVar(p, name, v, usage+" ("+envName+")")
+		stringFlag(fs, getenv, p, name, envName, def, usage)
 	}
 	str(&c.Addr, "addr", "HUB_ADDR", ":8080", "address to listen on")
-	str(&c.DataDir, "data-dir", "HUB_DATA_DIR", "./data", "directory for the embedded event store and sessions")
-	str(&c.EventStore, "eventstore", "HUB_EVENTSTORE", "", "event store: empty for embedded SQLite in the data dir, sqlite:///path/events.db, postgres://… or esdb://…")
 	str(&c.ReadModel, "readmodel", "HUB_READMODEL", "memory", "read models: memory or postgres://…")
 	str(&c.Broker, "broker", "HUB_BROKER", "memory", "change fan-out: memory or redis://…")
 	str(&c.AdminUser, "admin-user", "HUB_ADMIN_USER", "", "username of the first admin, created at first start")
 	str(&c.AdminPassword, "admin-password", "HUB_ADMIN_PASSWORD", "", "password of the first admin (prefer the environment variable)")
-	str(&c.LogLevel, "log-level", "HUB_LOG_LEVEL", "info", "debug, info, warn or error")
-	str(&c.LogFormat, "log-format", "HUB_LOG_FORMAT", "auto", "json, console, or auto (console on a terminal)")
 	demo := getenv("HUB_DEMO") == "1" || strings.EqualFold(getenv("HUB_DEMO"), "true")
 	fs.BoolVar(&c.Demo, "demo", demo, "load demo alerts, today's roster and log entries when the store is empty (HUB_DEMO)")
 	wait := 10 * time.Second
@@ -60,6 +73,7 @@ func bindServe(fs *flag.FlagSet, c *Config, getenv env) {
 		}
 	}
 	fs.DurationVar(&c.ShutdownWait, "shutdown-wait", wait, "how long to wait for requests in flight on shutdown (HUB_SHUTDOWN_WAIT)")
+	fs.BoolVar(&c.SecureCookies, "secure-cookies", getenv("HUB_SECURE_COOKIES") == "1", "mark the session cookie Secure, behind HTTPS (HUB_SECURE_COOKIES=1)")
 }
 
 // Validate checks the configuration at startup.
@@ -68,6 +82,22 @@ func (c *Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		errs = append(errs, fmt.Errorf("addr %q: want host:port or :port", c.Addr))
 	}
+	errs = append(errs, c.validateStore())
+	if c.ReadModel != "memory" {
+		errs = append(errs, fmt.Errorf("readmodel %q: this build supports only memory so far", redact(c.ReadModel)))
+	}
+	if c.Broker != "memory" {
+		errs = append(errs, fmt.Errorf("broker %q: this build supports only memory so far", redact(c.Broker)))
+	}
+	if (c.AdminUser == "") != (c.AdminPassword == "") {
+		errs = append(errs, errors.New("admin-user and admin-password go together"))
+	}
+	return errors.Join(errs...)
+}
+
+// validateStore checks the flags bindStore registers.
+func (c *Config) validateStore() error {
+	var errs []error
 	if _, err := zerolog.ParseLevel(c.LogLevel); err != nil || c.LogLevel == "" {
 		errs = append(errs, fmt.Errorf("log-level %q: want debug, info, warn or error", c.LogLevel))
 	}
@@ -82,15 +112,6 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("eventstore %q: this build supports only the embedded SQLite store so far", redact(c.EventStore)))
 	default:
 		errs = append(errs, fmt.Errorf("eventstore %q: want empty, sqlite://, postgres:// or esdb://", redact(c.EventStore)))
-	}
-	if c.ReadModel != "memory" {
-		errs = append(errs, fmt.Errorf("readmodel %q: this build supports only memory so far", redact(c.ReadModel)))
-	}
-	if c.Broker != "memory" {
-		errs = append(errs, fmt.Errorf("broker %q: this build supports only memory so far", redact(c.Broker)))
-	}
-	if (c.AdminUser == "") != (c.AdminPassword == "") {
-		errs = append(errs, errors.New("admin-user and admin-password go together"))
 	}
 	return errors.Join(errs...)
 }

@@ -34,7 +34,7 @@ func startChild(t *testing.T, dataDir string) *childHub {
 	t.Helper()
 	addr := freeAddr(t)
 	cmd := exec.Command(os.Args[0], "serve", "--addr", addr, "--data-dir", dataDir, "--log-format", "json")
-	cmd.Env = append(os.Environ(), "HUB_TEST_CHILD=1")
+	cmd.Env = append(os.Environ(), "HUB_TEST_CHILD=1", "HUB_ADMIN_USER="+testAdmin, "HUB_ADMIN_PASSWORD="+testPassword)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +70,7 @@ func TestCrashSafety(t *testing.T) {
 	}
 	dir := t.TempDir()
 	child := startChild(t, dir)
-	c := newClient(child.addr)
+	c := newClient(t, child.addr, testAdmin, testPassword)
 
 	var (
 		mu    sync.Mutex
@@ -111,12 +111,14 @@ func TestCrashSafety(t *testing.T) {
 	}
 
 	restarted := startChild(t, dir)
+	c.base = "http://" + restarted.addr
 	var list struct {
 		Entries []struct {
 			ID string `json:"id"`
 		} `json:"entries"`
 	}
-	code, _, err := newClient(restarted.addr).call("GET", "/api/log?date="+date, nil, "", &list)
+	// The session made before the crash still works: sessions survive a restart.
+	code, _, err := c.call("GET", "/api/log?date="+date, nil, "", &list)
 	if err != nil || code != 200 {
 		t.Fatalf("list: %d %v", code, err)
 	}

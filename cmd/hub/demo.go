@@ -6,7 +6,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/rs/zerolog"
 
+	"github.com/senapred-valparaiso/vigia/auth"
 	"github.com/senapred-valparaiso/vigia/command"
 	"github.com/senapred-valparaiso/vigia/domain"
 	"github.com/senapred-valparaiso/vigia/eventstore"
@@ -15,15 +17,23 @@ import (
 // seedDemo fills an empty store with a realistic day: alerts on real
 // Valparaíso comunas, today's roster and a few novedades. A store that
 // already holds events is left alone, so restarting never duplicates them.
-func seedDemo(ctx context.Context, cmds *command.Handler, store eventstore.Store, loc *time.Location) error {
-	existing, err := store.ReadAll(ctx, eventstore.Position{}, eventstore.Filter{StreamPrefixes: domain.StreamPrefixes}, 1)
+func seedDemo(ctx context.Context, cmds *command.Handler, st *stores, loc *time.Location, params auth.Params, log zerolog.Logger, addr string) error {
+	meta := systemMeta("demo")
+	for _, u := range demoUsers {
+		if _, err := ensureUser(ctx, cmds, meta, params, u.username, u.display, u.role, u.password); err != nil {
+			return err
+		}
+	}
+	if err := demoDisplayToken(ctx, st, log, addr); err != nil {
+		return err
+	}
+	existing, err := st.events.ReadAll(ctx, eventstore.Position{}, eventstore.Filter{StreamPrefixes: []string{domain.AlertPrefix}}, 1)
 	if err != nil {
 		return err
 	}
 	if len(existing) > 0 {
 		return nil
 	}
-	meta := command.Meta{Actor: eventstore.Actor{ID: "system:demo", Username: "demo", Role: "system"}, CorrelationID: "demo-seed"}
 	now := cmds.Now()
 	today := now.In(loc).Format(time.DateOnly)
 	ago := func(h float64) time.Time { return now.Add(-time.Duration(h * float64(time.Hour))) }
@@ -97,5 +107,36 @@ func seedDemo(ctx context.Context, cmds *command.Handler, store eventstore.Store
 			return err
 		}
 	}
+	return nil
+}
+
+// demoUsers are created in demo mode only; README lists their passwords.
+var demoUsers = []struct{ username, display, role, password string }{
+	{"operador", "Operador de turno (demo)", "operator", "operador-demo"},
+	{"supervisor", "Supervisora (demo)", "supervisor", "supervisor-demo"},
+	{"visor", "Visor (demo)", "viewer", "visor-demo-2026"},
+}
+
+// demoDisplayToken replaces the demo wall-display token at every demo start
+// and logs the /display address that uses it (a token's secret is shown
+// only when it is made).
+func demoDisplayToken(ctx context.Context, st *stores, log zerolog.Logger, addr string) error {
+	tokens := st.authDB.Tokens()
+	list, err := tokens.List(ctx)
+	if err != nil {
+		return err
+	}
+	for _, t := range list {
+		if t.Name == "pantalla-demo" {
+			if err := tokens.Revoke(ctx, t.ID); err != nil {
+				return err
+			}
+		}
+	}
+	_, secret, err := tokens.Create(ctx, auth.Token{Name: "pantalla-demo", Role: auth.Display, CreatedBy: "system:demo"})
+	if err != nil {
+		return err
+	}
+	log.Info().Str("url", "http://"+displayAddr(addr)+"/display?token="+secret).Msg("demo wall display")
 	return nil
 }

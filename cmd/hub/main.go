@@ -21,7 +21,7 @@ import (
 
 func main() {
 	ctx, stop := signalContext()
-	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
@@ -32,9 +32,11 @@ Usage:
   hub <command> [flags]
 
 Commands:
-  serve     run the hub (HTTP API, live updates, browser UI)
-  help      show this help, or "hub help <command>"
-  version   print the version
+  serve          run the hub (HTTP API, live updates, browser UI)
+  user add       create a user (admin, supervisor, operator, viewer, display)
+  token create   create an API token for a script or a wall display
+  help           show this help, or "hub help <command>"
+  version        print the version
 
 Run "hub <command> --help" for a command's flags; every flag has a HUB_* environment twin.
 `
@@ -43,7 +45,7 @@ Run "hub <command> --help" for a command's flags; every flag has a HUB_* environ
 var version = "dev"
 
 // run executes one command line and returns the process exit code.
-func run(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
@@ -53,11 +55,15 @@ func run(ctx context.Context, args []string, getenv env, stdout, stderr io.Write
 	switch cmd {
 	case "serve":
 		err = runServe(ctx, rest, getenv, stdout, stderr)
+	case "user":
+		err = runUser(ctx, rest, getenv, stdin, stdout, stderr)
+	case "token":
+		err = runToken(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "hub", version)
 	case "help", "-h", "--help":
 		if len(rest) > 0 {
-			return run(ctx, []string{rest[0], "--help"}, getenv, stdout, stderr)
+			return run(ctx, append(rest, "--help"), getenv, stdin, stdout, stderr)
 		}
 		fmt.Fprint(stdout, usage)
 	default:

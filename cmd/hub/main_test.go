@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/senapred-valparaiso/vigia/auth"
 )
 
 // TestMain lets a test re-execute this test binary as a real `hub` process
@@ -20,7 +23,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv("HUB_TEST_CHILD") == "1" {
 		ctx, stop := signalContext()
 		defer stop()
-		os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+		os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
 }
@@ -33,6 +36,8 @@ func startMain(t *testing.T, dataDir string) *Main {
 	m.Config.Addr = "127.0.0.1:0"
 	m.Config.DataDir = dataDir
 	m.Log = zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
+	m.Config.AdminUser, m.Config.AdminPassword = testAdmin, testPassword
+	m.PasswordParams = auth.TestParams
 	if err := m.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -44,13 +49,26 @@ func startMain(t *testing.T, dataDir string) *Main {
 	return m
 }
 
+const (
+	testAdmin    = "admin"
+	testPassword = "clave de prueba larga"
+)
+
 type client struct {
 	base string
 	http *http.Client
 }
 
-func newClient(addr string) *client {
-	return &client{base: "http://" + addr, http: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 100}}}
+// newClient returns a client with a cookie jar, logged in as username.
+func newClient(t testing.TB, addr, username, password string) *client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &client{base: "http://" + addr, http: &http.Client{Jar: jar, Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 100}}}
+	code, _, err := c.call("POST", "/api/auth/login", nil, `{"username":"`+username+`","password":"`+password+`"}`, nil)
+	if err != nil || code != 200 {
+		t.Fatalf("login %s: %d %v", username, code, err)
+	}
+	return c
 }
 
 // call sends a JSON request and decodes a JSON answer into out (if not nil).
@@ -105,7 +123,7 @@ func TestRunHelpAndErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			var out strings.Builder
-			code := run(context.Background(), tt.args, func(string) string { return "" }, &out, &out)
+			code := run(context.Background(), tt.args, func(string) string { return "" }, strings.NewReader(""), &out, &out)
 			if code != tt.wantCode || !strings.Contains(out.String(), tt.wantOut) {
 				t.Fatalf("got code %d output %q, want %d containing %q", code, out.String(), tt.wantCode, tt.wantOut)
 			}
@@ -137,6 +155,7 @@ func TestDemoDataIsSeededOnce(t *testing.T) {
 	count := func() int {
 		m := NewMain()
 		m.Config.Addr, m.Config.DataDir, m.Config.Demo = "127.0.0.1:0", dir, true
+		m.PasswordParams = auth.TestParams
 		if err := m.Open(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -144,7 +163,7 @@ func TestDemoDataIsSeededOnce(t *testing.T) {
 		var list struct {
 			Alerts []map[string]any `json:"alerts"`
 		}
-		if code, _, err := newClient(m.Addr()).call("GET", "/api/alerts", nil, "", &list); err != nil || code != 200 {
+		if code, _, err := newClient(t, m.Addr(), "operador", "operador-demo").call("GET", "/api/alerts", nil, "", &list); err != nil || code != 200 {
 			t.Fatalf("got %d %v", code, err)
 		}
 		return len(list.Alerts)
@@ -155,5 +174,50 @@ func TestDemoDataIsSeededOnce(t *testing.T) {
 	}
 	if again := count(); again != first {
 		t.Fatalf("got %d alerts after a restart, want %d: demo data must not be seeded twice", again, first)
+	}
+}
+
+func TestUserAddAndTokenCreate(t *testing.T) {
+	dir := t.TempDir()
+	getenv := func(k string) string { return map[string]string{"HUB_DATA_DIR": dir}[k] }
+	var out, errs strings.Builder
+	code := run(context.Background(), []string{"user", "add", "--username", "marta", "--role", "supervisor", "--password-stdin"}, getenv, strings.NewReader(testPassword+"\n"), &out, &errs)
+	if code != 0 || !strings.Contains(out.String(), "user marta created") {
+		t.Fatalf("got %d %q %q", code, out.String(), errs.String())
+	}
+	code = run(context.Background(), []string{"user", "add", "--username", "marta", "--password-stdin"}, getenv, strings.NewReader(testPassword+"\n"), &out, &errs)
+	if code != 1 || !strings.Contains(errs.String(), "already exists") {
+		t.Fatalf("duplicate: got %d %q", code, errs.String())
+	}
+	code = run(context.Background(), []string{"user", "add", "--username", "pablo", "--password-stdin"}, getenv, strings.NewReader("corta\n"), &out, &errs)
+	if code != 1 {
+		t.Fatalf("short password: got %d", code)
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"token", "create", "--name", "sala"}, getenv, nil, &out, &errs); code != 0 || !strings.HasPrefix(out.String(), "vgt_") {
+		t.Fatalf("token: got %d %q %q", code, out.String(), errs.String())
+	}
+	token := strings.TrimSpace(out.String())
+
+	// The hub started on the same data logs marta in and accepts the token.
+	m := NewMain()
+	m.Config.Addr, m.Config.DataDir = "127.0.0.1:0", dir
+	if err := m.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	c := newClient(t, m.Addr(), "marta", testPassword)
+	var me struct {
+		Role string `json:"role"`
+	}
+	if code, _, err := c.call("GET", "/api/auth/me", nil, "", &me); err != nil || code != 200 || me.Role != "supervisor" {
+		t.Fatalf("me: %d %v %+v", code, err, me)
+	}
+	anon := &client{base: "http://" + m.Addr(), http: http.DefaultClient}
+	if code, _, _ := anon.call("GET", "/api/alerts", map[string]string{"Authorization": "Bearer " + token}, "", nil); code != 200 {
+		t.Fatalf("display token read: got %d", code)
+	}
+	if code, _, _ := anon.call("POST", "/api/log", map[string]string{"Authorization": "Bearer " + token}, `{"text":"x"}`, nil); code != 403 {
+		t.Fatalf("display token write: got %d, want 403", code)
 	}
 }

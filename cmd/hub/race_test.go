@@ -23,7 +23,7 @@ import (
 func TestLostUpdateRace(t *testing.T) {
 	const clients, rounds = 50, 8
 	m := startMain(t, t.TempDir())
-	c := newClient(m.Addr())
+	c := newClient(t, m.Addr(), testAdmin, testPassword)
 
 	var created projections.AlertView
 	code, _, err := c.call("POST", "/api/alerts", nil, `{"hazard":"incendio_forestal","level":"amarilla","title":"inicial","comunas":["05109"]}`, &created)
@@ -87,7 +87,7 @@ func TestLostUpdateRace(t *testing.T) {
 
 	ctx := context.Background()
 	stream := domain.AlertStream(created.ID)
-	events, err := m.store.ReadStream(ctx, stream, 0, eventstore.Forwards, 0)
+	events, err := m.stores.events.ReadStream(ctx, stream, 0, eventstore.Forwards, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +103,7 @@ func TestLostUpdateRace(t *testing.T) {
 		t.Fatalf("stream holds %v, want exactly the accepted edits %v", titles, winners)
 	}
 
-	loaded, err := command.New(m.store).Load(ctx, stream)
+	loaded, err := command.New(m.stores.events).Load(ctx, stream)
 	if err != nil {
 		t.Fatal(err)
 	}

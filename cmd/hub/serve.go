@@ -6,15 +6,14 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/senapred-valparaiso/vigia/auth"
+	authmem "github.com/senapred-valparaiso/vigia/auth/memory"
 	"github.com/senapred-valparaiso/vigia/command"
-	"github.com/senapred-valparaiso/vigia/eventstore"
-	"github.com/senapred-valparaiso/vigia/eventstore/sqlite"
 	"github.com/senapred-valparaiso/vigia/projections"
 	"github.com/senapred-valparaiso/vigia/projections/memory"
 	"github.com/senapred-valparaiso/vigia/web"
@@ -59,8 +58,10 @@ type Main struct {
 	Log    zerolog.Logger
 	// Now is the clock for commands and the store (tests inject one).
 	Now func() time.Time
+	// PasswordParams hash passwords (tests use cheap ones).
+	PasswordParams auth.Params
 
-	store     eventstore.Store
+	stores    *stores
 	model     *memory.ReadModel
 	projector *projections.Projector
 	commands  *command.Handler
@@ -72,41 +73,46 @@ type Main struct {
 
 // NewMain returns a Main with the documented defaults.
 func NewMain() *Main {
-	m := &Main{Log: zerolog.Nop(), Now: time.Now}
+	m := &Main{Log: zerolog.Nop(), Now: time.Now, PasswordParams: auth.DefaultParams}
 	fs := newFlagSet("defaults")
 	bindServe(fs, &m.Config, func(string) string { return "" })
 	return m
 }
 
-// Open starts the hub: event store, read models rebuilt from the log,
-// projector, HTTP listener.
-func (m *Main) Open(ctx context.Context) error {
+// Open starts the hub: stores, first admin and demo data, read models
+// rebuilt from the log, projector, HTTP listener.
+func (m *Main) Open(ctx context.Context) (err error) {
 	loc, err := time.LoadLocation("America/Santiago")
 	if err != nil {
 		return fmt.Errorf("time zone: %w", err)
 	}
-	if err := os.MkdirAll(m.Config.DataDir, 0o750); err != nil {
-		return fmt.Errorf("data dir %s: %w", m.Config.DataDir, err)
-	}
-	store, err := sqlite.Open(m.Config.sqlitePath(), sqlite.WithClock(m.Now))
+	st, err := openStores(ctx, &m.Config, m.Now)
 	if err != nil {
-		return fmt.Errorf("open event store: %w", err)
+		return err
 	}
-	m.store = store
-	m.commands = command.New(store, command.WithClock(m.Now))
-	m.model = memory.New()
-	m.projector = projections.NewProjector(store, m.model, nil, m.Log)
-
+	m.stores = st
+	defer func() {
+		if err != nil {
+			m.closeBackground()
+			err = errors.Join(err, st.Close())
+		}
+	}()
+	m.commands = command.New(st.events, command.WithClock(m.Now))
+	if err := bootstrapAdmin(ctx, &m.Config, m.commands, m.PasswordParams, m.Log); err != nil {
+		return err
+	}
 	if m.Config.Demo {
-		if err := seedDemo(ctx, m.commands, store, loc); err != nil {
-			return errors.Join(fmt.Errorf("demo data: %w", err), store.Close())
+		if err := seedDemo(ctx, m.commands, st, loc, m.PasswordParams, m.Log, m.Config.Addr); err != nil {
+			return fmt.Errorf("demo data: %w", err)
 		}
 	}
 
+	m.model = memory.New()
+	m.projector = projections.NewProjector(st.events, m.model, nil, m.Log)
 	start := time.Now()
 	n, err := m.projector.CatchUp(ctx)
 	if err != nil {
-		return errors.Join(err, store.Close())
+		return err
 	}
 	m.Log.Info().Int("events", n).Dur("took", time.Since(start)).Msg("read models rebuilt from the log")
 
@@ -118,19 +124,27 @@ func (m *Main) Open(ctx context.Context) error {
 		_ = m.projector.Run(runCtx)
 	}()
 
+	svc, err := auth.NewService(auth.ServiceConfig{
+		Accounts: web.NewAccounts(m.model), Sessions: st.authDB.Sessions(), Tokens: st.authDB.Tokens(),
+		Limiter: authmem.NewLimiter(auth.DefaultLimitPolicy, m.Now), Params: m.PasswordParams, Now: m.Now,
+	})
+	if err != nil {
+		return err
+	}
 	m.server = web.New(web.Config{
-		Log:          m.Log,
-		Commands:     m.commands,
-		Reads:        m.model,
-		Projector:    m.projector,
-		Location:     loc,
-		DefaultActor: eventstore.Actor{ID: "local", Username: "operador", Role: "operator"},
-		Checks:       []web.Check{{Name: "eventstore", Check: store.Ping}},
+		Log:            m.Log,
+		Commands:       m.commands,
+		Reads:          m.model,
+		Projector:      m.projector,
+		Auth:           svc,
+		SecureCookies:  m.Config.SecureCookies,
+		PasswordParams: m.PasswordParams,
+		Location:       loc,
+		Checks:         []web.Check{{Name: "eventstore", Check: st.events.Ping}},
 	})
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
-		m.closeBackground()
-		return errors.Join(fmt.Errorf("listen on %s: %w", m.Config.Addr, err), store.Close())
+		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
 	}
 	m.ln = ln
 	m.wg.Add(1)
@@ -152,7 +166,7 @@ func (m *Main) Addr() string {
 }
 
 // Close stops accepting requests, waits for those in flight (bounded by
-// ShutdownWait), stops the projector and closes the store.
+// ShutdownWait), stops the projector and closes the stores.
 func (m *Main) Close() error {
 	var errs []error
 	if m.server != nil {
@@ -161,8 +175,8 @@ func (m *Main) Close() error {
 		cancel()
 	}
 	m.closeBackground()
-	if m.store != nil {
-		errs = append(errs, m.store.Close())
+	if m.stores != nil {
+		errs = append(errs, m.stores.Close())
 	}
 	return errors.Join(errs...)
 }

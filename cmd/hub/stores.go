@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/senapred-valparaiso/vigia/auth"
+	authsqlite "github.com/senapred-valparaiso/vigia/auth/sqlite"
+	"github.com/senapred-valparaiso/vigia/command"
+	"github.com/senapred-valparaiso/vigia/domain"
+	"github.com/senapred-valparaiso/vigia/eventstore"
+	"github.com/senapred-valparaiso/vigia/eventstore/sqlite"
+)
+
+// stores are the durable things every command opens: the event store and
+// the sessions/tokens database.
+type stores struct {
+	events eventstore.Store
+	authDB *authsqlite.DB
+}
+
+// openStores opens what Config points at. The embedded store re-reads its
+// file every second so that changes made by another hub process (hub user
+// add, hub token create) reach a running hub.
+func openStores(ctx context.Context, c *Config, now func() time.Time) (*stores, error) {
+	if err := os.MkdirAll(c.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("data dir %s: %w", c.DataDir, err)
+	}
+	events, err := sqlite.Open(c.sqlitePath(), sqlite.WithClock(now), sqlite.WithPollInterval(time.Second))
+	if err != nil {
+		return nil, fmt.Errorf("open event store: %w", err)
+	}
+	authDB, err := authsqlite.Open(ctx, filepath.Join(c.DataDir, "sessions.db"), now)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("open sessions: %w", err), events.Close())
+	}
+	return &stores{events: events, authDB: authDB}, nil
+}
+
+func (s *stores) Close() error {
+	return errors.Join(s.events.Close(), s.authDB.Close())
+}
+
+// systemMeta is the actor of changes the hub makes on its own.
+func systemMeta(name string) command.Meta {
+	return command.Meta{Actor: eventstore.Actor{ID: "system:" + name, Username: name, Role: "system"}, CorrelationID: name}
+}
+
+// ensureUser creates a user unless the username is taken; it reports
+// whether it created one.
+func ensureUser(ctx context.Context, cmds *command.Handler, meta command.Meta, params auth.Params, username, display, role, password string) (bool, error) {
+	if err := auth.ValidatePassword(password); err != nil {
+		return false, fmt.Errorf("password of %s: %w", username, err)
+	}
+	hash, err := params.Hash(password)
+	if err != nil {
+		return false, err
+	}
+	_, err = cmds.CreateUser(ctx, meta, username, display, role, hash)
+	var re *domain.RuleError
+	if errors.As(err, &re) && re.Code == "user_exists" {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("create user %s: %w", username, err)
+	}
+	return true, nil
+}
+
+// bootstrapAdmin creates the first admin from HUB_ADMIN_USER and
+// HUB_ADMIN_PASSWORD; an existing user of that name is left as it is.
+func bootstrapAdmin(ctx context.Context, c *Config, cmds *command.Handler, params auth.Params, log zerolog.Logger) error {
+	if c.AdminUser == "" {
+		return nil
+	}
+	created, err := ensureUser(ctx, cmds, systemMeta("bootstrap"), params, c.AdminUser, "Administrador", string(auth.Admin), c.AdminPassword)
+	if err != nil {
+		return fmt.Errorf("first admin: %w", err)
+	}
+	if created {
+		log.Info().Str("username", c.AdminUser).Msg("first admin created")
+	}
+	return nil
+}
