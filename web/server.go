@@ -18,6 +18,7 @@ import (
 	"github.com/senapred-valparaiso/vigia/domain"
 	"github.com/senapred-valparaiso/vigia/eventstore"
 	"github.com/senapred-valparaiso/vigia/projections"
+	"github.com/senapred-valparaiso/vigia/realtime"
 )
 
 // reads is what handlers read from: a read model (memory or Postgres).
@@ -57,6 +58,8 @@ type Config struct {
 	Location *time.Location
 	// BodyLimit caps request bodies (default 1 MiB).
 	BodyLimit int
+	// Live is the realtime hub mounted at /ws (nil: no live updates).
+	Live liveHub
 	// Auth logs people in and authenticates requests (auth.Service).
 	Auth authService
 	// SecureCookies marks the session cookie Secure (behind HTTPS).
@@ -100,6 +103,9 @@ func New(cfg Config) *Server {
 	return s
 }
 
+// Snapshot is the realtime hub's SnapshotFunc over this server's read models.
+func (s *Server) Snapshot() realtime.SnapshotFunc { return s.snapshot }
+
 // App returns the Fiber app (for Listen, Listener and app.Test).
 func (s *Server) App() *fiber.App { return s.app }
 
@@ -112,6 +118,9 @@ func (s *Server) routes() {
 	a.Get("/healthz", s.healthz)
 	a.Get("/readyz", s.readyz)
 
+	if s.cfg.Live != nil {
+		a.Get("/ws", s.cfg.Live.Handler(s.identifyWS))
+	}
 	a.Post("/api/auth/login", s.login)
 	api := a.Group("/api", s.authenticate)
 	api.Post("/auth/logout", s.logout)
@@ -140,6 +149,7 @@ func (s *Server) routes() {
 	api.Patch("/log/:id", s.correctLogEntry)
 
 	api.Use(func(c *fiber.Ctx) error { return &errNotFound{what: "la ruta " + c.Path()} })
+	s.mountUI()
 }
 
 // requestContext gives every request an ID and a logger carrying it.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,8 @@ import (
 	"github.com/senapred-valparaiso/vigia/command"
 	"github.com/senapred-valparaiso/vigia/projections"
 	"github.com/senapred-valparaiso/vigia/projections/memory"
+	"github.com/senapred-valparaiso/vigia/realtime"
+	rtmemory "github.com/senapred-valparaiso/vigia/realtime/memory"
 	"github.com/senapred-valparaiso/vigia/web"
 )
 
@@ -62,6 +65,8 @@ type Main struct {
 	PasswordParams auth.Params
 
 	stores    *stores
+	broker    realtime.Broker
+	live      *realtime.Hub
 	model     *memory.ReadModel
 	projector *projections.Projector
 	commands  *command.Handler
@@ -107,8 +112,15 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		}
 	}
 
+	m.broker = rtmemory.New(rtmemory.Options{})
+	var server *web.Server // the hub's snapshots read through the server, made below
+	m.live = realtime.NewHub(m.Log, realtime.HubOptions{
+		Snapshot: func(ctx context.Context, topics, comunas []string) (json.RawMessage, string, error) {
+			return server.Snapshot()(ctx, topics, comunas)
+		},
+	})
 	m.model = memory.New()
-	m.projector = projections.NewProjector(st.events, m.model, nil, m.Log)
+	m.projector = projections.NewProjector(st.events, m.model, brokerNotifier{m.broker}, m.Log)
 	start := time.Now()
 	n, err := m.projector.CatchUp(ctx)
 	if err != nil {
@@ -118,10 +130,16 @@ func (m *Main) Open(ctx context.Context) (err error) {
 
 	runCtx, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
-	m.wg.Add(1)
+	m.wg.Add(2)
 	go func() {
 		defer m.wg.Done()
 		_ = m.projector.Run(runCtx)
+	}()
+	go func() {
+		defer m.wg.Done()
+		if err := m.live.Run(runCtx, m.broker); err != nil && runCtx.Err() == nil {
+			m.Log.Error().Err(err).Msg("live updates stopped")
+		}
 	}()
 
 	svc, err := auth.NewService(auth.ServiceConfig{
@@ -131,7 +149,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	m.server = web.New(web.Config{
+	server = web.New(web.Config{
+		Live:           m.live,
 		Log:            m.Log,
 		Commands:       m.commands,
 		Reads:          m.model,
@@ -142,6 +161,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Location:       loc,
 		Checks:         []web.Check{{Name: "eventstore", Check: st.events.Ping}},
 	})
+	m.server = server
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
@@ -169,12 +189,20 @@ func (m *Main) Addr() string {
 // ShutdownWait), stops the projector and closes the stores.
 func (m *Main) Close() error {
 	var errs []error
+	if m.live != nil {
+		// Say goodbye to WebSocket clients first (1001): they are hijacked
+		// connections the HTTP shutdown would not wait for.
+		errs = append(errs, m.live.Close())
+	}
 	if m.server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownWait)
 		errs = append(errs, m.server.Shutdown(ctx))
 		cancel()
 	}
 	m.closeBackground()
+	if m.broker != nil {
+		errs = append(errs, m.broker.Close())
+	}
 	if m.stores != nil {
 		errs = append(errs, m.stores.Close())
 	}

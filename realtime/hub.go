@@ -1,0 +1,449 @@
+package realtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gofiber/contrib/websocket"
+	"github.com/gofiber/fiber/v2"
+	"github.com/rs/zerolog"
+)
+
+// Close codes the hub sends (RFC 6455 §7.4; 4000–4999 are for applications).
+// Whatever the code, a client reconnects with since=<the last position it
+// received>, after a jittered backoff except for CloseSlowConsumer and
+// CloseServiceRestart, where it may reconnect at once.
+const (
+	// CloseGoingAway (1001), reason "server shutting down": the instance is
+	// stopping; another instance, or this one restarted, resumes the client.
+	CloseGoingAway = websocket.CloseGoingAway
+	// CloseInternalError (1011), reason "snapshot unavailable": the client
+	// needed a snapshot and the read models could not give one.
+	CloseInternalError = websocket.CloseInternalServerErr
+	// CloseServiceRestart (1012), reason "broker gap: resume with since=<p>":
+	// the hub's broker subscription lost messages, so its history was
+	// discarded; the client's resume gets a snapshot.
+	CloseServiceRestart = websocket.CloseServiceRestart
+	// CloseSlowConsumer (4008), reason "slow consumer: resume with since=<p>":
+	// the client's send queue overflowed; <p> is the position of the last
+	// message written to it, so resuming with it loses and repeats nothing
+	// while the hub's history still holds it. A private code rather than 1008
+	// or 1013, so clients can tell it apart from policy and overload closes.
+	CloseSlowConsumer = 4008
+)
+
+// Message types the hub itself sends or understands, besides the change
+// notices it relays.
+const (
+	// TypeHello is the first message to a client that connected without
+	// since: {"type":"hello","position":"<latest>"}, position omitted when the
+	// hub has seen no change since it started.
+	TypeHello = "hello"
+	// TypeSnapshot is the first message to a client whose since the hub's
+	// history no longer (or never) held: {"type":"snapshot",
+	// "position":"<p>","data":…}, data as HubOptions.Snapshot produced it.
+	TypeSnapshot = "snapshot"
+	// TypePing is what a client may send as text, {"type":"ping"}, for
+	// clients (browsers) that cannot send WebSocket pings.
+	TypePing = "ping"
+	// TypePong is the hub's answer to TypePing: {"type":"pong"}.
+	TypePong = "pong"
+)
+
+// Defaults for the zero fields of HubOptions.
+const (
+	DefaultHistory         = 10_000
+	DefaultSendQueue       = 256
+	DefaultPingInterval    = 25 * time.Second
+	DefaultWriteTimeout    = 10 * time.Second
+	DefaultSnapshotTimeout = 10 * time.Second
+	DefaultShutdownTimeout = 5 * time.Second
+	DefaultReadBufferSize  = 512
+	DefaultWriteBufferSize = 4096
+)
+
+// SnapshotFunc returns the current state a client asked for, as the data of a
+// snapshot message, and the position that state reflects. The web layer
+// supplies it from the read models. topics are the client's (canonical
+// order); comunas its comuna filter, empty for none. It runs in the
+// connection's writer goroutine, so it may take a while; ctx ends after
+// HubOptions.SnapshotTimeout, when the client leaves, or when the hub closes.
+// Return the read models' checkpoint as position: live messages up to it are
+// then not sent again.
+type SnapshotFunc func(ctx context.Context, topics, comunas []string) (data json.RawMessage, position string, err error)
+
+// HubOptions configures a Hub. The zero value is usable: every zero field
+// takes its Default.
+type HubOptions struct {
+	// History is how many of the latest messages the hub keeps, in arrival
+	// order, for clients resuming with since.
+	History int
+	// SendQueue is how many messages may wait for one client's writer; a
+	// client whose queue is full when a message arrives is closed with
+	// CloseSlowConsumer, never waited for.
+	SendQueue int
+	// PingInterval is how often the server pings each client. A client that
+	// sends nothing (pong included) for twice this long is disconnected.
+	PingInterval time.Duration
+	// WriteTimeout bounds each write to a client.
+	WriteTimeout time.Duration
+	// Snapshot produces the snapshot for a client whose since is not in the
+	// history. If nil, the snapshot message carries no data, only the latest
+	// position, and the client reloads its state over HTTP.
+	Snapshot SnapshotFunc
+	// SnapshotTimeout bounds one Snapshot call.
+	SnapshotTimeout time.Duration
+	// ShutdownTimeout bounds Close's wait for connections to say goodbye;
+	// after it, the remaining connections are cut.
+	ShutdownTimeout time.Duration
+	// ReadBufferSize and WriteBufferSize are the upgrader's I/O buffer
+	// sizes. They do not limit message sizes. Write buffers come from a pool
+	// and are held only while writing, so idle connections cost the read
+	// buffer only.
+	ReadBufferSize, WriteBufferSize int
+}
+
+func (o HubOptions) withDefaults() HubOptions {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	defDur := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&o.History, DefaultHistory)
+	def(&o.SendQueue, DefaultSendQueue)
+	def(&o.ReadBufferSize, DefaultReadBufferSize)
+	def(&o.WriteBufferSize, DefaultWriteBufferSize)
+	defDur(&o.PingInterval, DefaultPingInterval)
+	defDur(&o.WriteTimeout, DefaultWriteTimeout)
+	defDur(&o.SnapshotTimeout, DefaultSnapshotTimeout)
+	defDur(&o.ShutdownTimeout, DefaultShutdownTimeout)
+	return o
+}
+
+// Stats is a point-in-time copy of the hub's counters, for /metrics.
+type Stats struct {
+	Clients   int64  // connections open now
+	Connected uint64 // connections accepted since start
+	Dropped   uint64 // clients closed as slow consumers
+	Sent      uint64 // messages written to clients (hello, snapshot and pong included)
+	Received  uint64 // messages received from the broker and fanned out
+	Resumed   uint64 // connections resumed from history
+	Snapshots uint64 // snapshots sent
+	Resyncs   uint64 // broker subscriptions lost and renewed
+}
+
+type counters struct {
+	clients                                                         atomic.Int64
+	connected, dropped, sent, received, resumed, snapshots, resyncs atomic.Uint64
+}
+
+// Hub fans change notices from a Broker out to WebSocket clients, with
+// per-client topic and comuna filters, resume from a bounded history, and
+// eviction of slow clients. It is safe for concurrent use.
+type Hub struct {
+	log    zerolog.Logger
+	opts   HubOptions
+	ws     fiber.Handler
+	ctx    context.Context // ends at Close: stops Run and snapshots
+	cancel context.CancelFunc
+	stats  counters
+
+	mu      sync.Mutex // guards everything below, and client registration state
+	ring    *ring
+	seq     uint64 // seq of the newest entry
+	latest  string // position of the newest entry that had one
+	clients []*client
+	closed  bool
+	conns   sync.WaitGroup // one per registered client, done when its goroutines end
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// NewHub returns a hub; call Run to feed it and mount Handler to serve it.
+func NewHub(log zerolog.Logger, opts HubOptions) *Hub {
+	opts = opts.withDefaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	h := &Hub{
+		log:    log.With().Str("component", "realtime").Logger(),
+		opts:   opts,
+		ctx:    ctx,
+		cancel: cancel,
+		ring:   newRing(opts.History),
+	}
+	h.ws = websocket.New(h.serve, websocket.Config{
+		ReadBufferSize:  opts.ReadBufferSize,
+		WriteBufferSize: opts.WriteBufferSize,
+		WriteBufferPool: &sync.Pool{},
+		RecoverHandler:  h.recoverConn,
+	})
+	return h
+}
+
+// Run subscribes to b and fans every message out until ctx ends or the hub is
+// closed; then it closes the hub (clients get CloseGoingAway) and returns
+// Close's result. Call it once, before or while Handler serves.
+//
+// A subscription that ends while ctx is live lost messages (see Broker): Run
+// subscribes again, discards its history (so no resume can cross the gap) and
+// closes every client with CloseServiceRestart, so each resumes with a
+// snapshot. A failing Subscribe is retried with backoff and logged; Run
+// returns an error only if b is closed or Close could not end every
+// connection.
+func (h *Hub) Run(ctx context.Context, b Broker) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(h.ctx, cancel)()
+	h.log.Info().Msg("hub running")
+	err := h.consume(ctx, b)
+	if cerr := h.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func (h *Hub) consume(ctx context.Context, b Broker) error {
+	const minBackoff, maxBackoff = 100 * time.Millisecond, 5 * time.Second
+	backoff := minBackoff
+	first := true
+	for {
+		ch, err := b.Subscribe(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case errors.Is(err, ErrClosed):
+			return fmt.Errorf("run: %w", err)
+		case err != nil:
+			h.log.Error().Err(err).Dur("retry_in", backoff).Msg("subscribe to broker")
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, maxBackoff)
+			continue
+		}
+		backoff = minBackoff
+		if !first {
+			h.resync()
+		}
+		first = false
+		for m := range ch {
+			h.dispatch(m)
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		h.log.Error().Msg("broker subscription lost messages; resubscribing and resynchronising clients")
+	}
+}
+
+// dispatch appends m to the history and queues it for every client whose
+// filter it passes, never waiting: a full queue evicts its client.
+func (h *Hub) dispatch(m Message) {
+	payload, err := json.Marshal(m)
+	if err != nil {
+		h.log.Error().Err(err).Str("position", m.Position).Str("event_type", m.Type).Msg("drop unencodable message")
+		return
+	}
+	e := &entry{
+		topic:    topicBit(m.Topic),
+		region:   m.Region,
+		comunas:  m.Comunas,
+		position: m.Position,
+		payload:  payload,
+	}
+	queued, dropped := 0, 0
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return
+	}
+	h.seq++
+	e.seq = h.seq
+	h.ring.push(e)
+	if m.Position != "" {
+		h.latest = m.Position
+	}
+	for _, c := range h.clients {
+		if c.kicked || !c.req.match(e) {
+			continue
+		}
+		select {
+		case c.send <- e:
+			queued++
+		default:
+			h.kick(c, CloseSlowConsumer)
+			dropped++
+		}
+	}
+	h.mu.Unlock()
+	h.stats.received.Add(1)
+	h.stats.dropped.Add(uint64(dropped))
+	h.log.Debug().Str("position", m.Position).Str("event_type", m.Type).Str("topic", m.Topic).
+		Int("clients", queued).Int("dropped", dropped).Msg("fan out")
+}
+
+// kick makes c's writer close the connection with code; h.mu must be held.
+func (h *Hub) kick(c *client, code int) {
+	if c.kicked {
+		return
+	}
+	c.kicked = true
+	c.closeCode = code
+	close(c.quit)
+}
+
+// resync discards the history after a broker gap and sends every client away
+// to resume, which gets each a snapshot.
+func (h *Hub) resync() {
+	h.mu.Lock()
+	h.ring.reset()
+	for _, c := range h.clients {
+		h.kick(c, CloseServiceRestart)
+	}
+	n := len(h.clients)
+	h.mu.Unlock()
+	h.stats.resyncs.Add(1)
+	h.log.Warn().Int("clients", n).Msg("history discarded after broker gap; clients sent to resume")
+}
+
+// register adds c to the fan-out and decides, under the same lock as the
+// history appends, what it gets first: so nothing is lost or repeated at the
+// seam between history and live messages.
+func (h *Hub) register(c *client) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return false
+	}
+	c.last = c.req.since
+	switch {
+	case c.req.since == "":
+		c.hello = true
+		c.last = h.latest
+	default:
+		if i, ok := h.ring.find(c.req.since); ok {
+			c.backlog = h.ring.after(i)
+			h.stats.resumed.Add(1)
+		} else {
+			c.needSnapshot = true
+			c.regSeq = h.seq
+		}
+	}
+	c.idx = len(h.clients)
+	h.clients = append(h.clients, c)
+	h.conns.Add(1)
+	h.stats.clients.Add(1)
+	h.stats.connected.Add(1)
+	return true
+}
+
+func (h *Hub) unregister(c *client) {
+	h.mu.Lock()
+	last := len(h.clients) - 1
+	h.clients[c.idx] = h.clients[last]
+	h.clients[c.idx].idx = c.idx
+	h.clients[last] = nil
+	h.clients = h.clients[:last]
+	h.mu.Unlock()
+	h.stats.clients.Add(-1)
+	h.conns.Done()
+}
+
+// skipThrough returns the seq through which live messages queued for a client
+// registered at regSeq are already reflected in a snapshot taken at position:
+// those it must not be sent. 0 if position is not among them.
+func (h *Hub) skipThrough(position string, regSeq uint64) uint64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if i, ok := h.ring.find(position); ok && h.ring.at(i).seq > regSeq {
+		return h.ring.at(i).seq
+	}
+	return 0
+}
+
+func (h *Hub) latestPosition() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.latest
+}
+
+func (h *Hub) isClosed() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.closed
+}
+
+// Close sends every client a close frame with CloseGoingAway ("server shutting
+// down"), stops Run, and waits up to HubOptions.ShutdownTimeout for the
+// connections to end before cutting the rest. New connections are refused
+// with 503. Idempotent; later calls return the first call's result. Call it
+// before shutting the Fiber app down: Fiber does not track hijacked
+// connections.
+func (h *Hub) Close() error {
+	h.closeOnce.Do(func() {
+		h.mu.Lock()
+		h.closed = true
+		for _, c := range h.clients {
+			h.kick(c, CloseGoingAway)
+		}
+		n := len(h.clients)
+		h.mu.Unlock()
+		h.cancel()
+		h.log.Info().Int("clients", n).Msg("hub shutting down")
+		if wait(&h.conns, h.opts.ShutdownTimeout) {
+			return
+		}
+		h.mu.Lock()
+		h.log.Warn().Int("clients", len(h.clients)).Dur("timeout", h.opts.ShutdownTimeout).Msg("cutting connections that did not close in time")
+		for _, c := range h.clients {
+			c.abort()
+		}
+		h.mu.Unlock()
+		if !wait(&h.conns, time.Second) {
+			h.closeErr = fmt.Errorf("close hub: %d connections still open", h.stats.clients.Load())
+		}
+	})
+	return h.closeErr
+}
+
+func wait(wg *sync.WaitGroup, d time.Duration) bool {
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
+// Stats returns the hub's counters.
+func (h *Hub) Stats() Stats {
+	return Stats{
+		Clients:   h.stats.clients.Load(),
+		Connected: h.stats.connected.Load(),
+		Dropped:   h.stats.dropped.Load(),
+		Sent:      h.stats.sent.Load(),
+		Received:  h.stats.received.Load(),
+		Resumed:   h.stats.resumed.Load(),
+		Snapshots: h.stats.snapshots.Load(),
+		Resyncs:   h.stats.resyncs.Load(),
+	}
+}

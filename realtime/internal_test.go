@@ -1,0 +1,113 @@
+package realtime
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestParseRequest(t *testing.T) {
+	cases := []struct {
+		name                   string
+		topics, comunas, since string
+		wantTopics             []string
+		wantComunas            []string
+		wantErr                string
+	}{
+		{name: "defaults to every topic", wantTopics: Topics()},
+		{name: "canonical order, spaces and repeats tolerated", topics: "log, alerts,log", wantTopics: []string{"alerts", "log"}},
+		{name: "comunas sorted and deduplicated", comunas: "05109,05101,05109", wantTopics: Topics(), wantComunas: []string{"05101", "05109"}},
+		{name: "opaque since kept", since: "c:12/p:34", wantTopics: Topics()},
+		{name: "unknown topic", topics: "alerts,weather", wantErr: `topics: unknown topic "weather"`},
+		{name: "empty topic in list", topics: "alerts,", wantErr: "topics: unknown topic"},
+		{name: "short comuna", comunas: "5101", wantErr: "comunas:"},
+		{name: "comuna with letters", comunas: "0510a", wantErr: "comunas:"},
+		{name: "since with control byte", since: "p\x001", wantErr: "since:"},
+		{name: "since too long", since: strings.Repeat("p", MaxSinceLength+1), wantErr: "since:"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := parseRequest(tc.topics, tc.comunas, tc.since)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("got error %v, want one containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(r.topicNames, tc.wantTopics) || !slices.Equal(r.comunas, tc.wantComunas) || r.since != tc.since {
+				t.Errorf("got topics %v comunas %v since %q, want %v %v %q", r.topicNames, r.comunas, r.since, tc.wantTopics, tc.wantComunas, tc.since)
+			}
+		})
+	}
+}
+
+func TestMatch(t *testing.T) {
+	alerts05101, _ := parseRequest("alerts", "05101", "")
+	all, _ := parseRequest("", "", "")
+	e := func(topic string, region bool, comunas ...string) *entry {
+		return &entry{topic: topicBit(topic), region: region, comunas: comunas}
+	}
+	cases := []struct {
+		name string
+		req  *request
+		e    *entry
+		want bool
+	}{
+		{"other topic", alerts05101, e(TopicLog, false), false},
+		{"unknown topic reaches nobody", all, e("weather", true), false},
+		{"non-territorial passes", alerts05101, e(TopicAlerts, false), true},
+		{"regional passes", alerts05101, e(TopicAlerts, true), true},
+		{"shared comuna passes", alerts05101, e(TopicAlerts, false, "05109", "05101"), true},
+		{"other comunas filtered", alerts05101, e(TopicAlerts, false, "05109"), false},
+		{"no comuna filter", all, e(TopicShifts, false, "05602"), true},
+	}
+	for _, tc := range cases {
+		if got := tc.req.match(tc.e); got != tc.want {
+			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestRing(t *testing.T) {
+	r := newRing(3)
+	if _, ok := r.find("a"); ok {
+		t.Fatal("empty ring found a position")
+	}
+	for i, p := range []string{"a", "b", "c", "d", "e"} {
+		r.push(&entry{seq: uint64(i + 1), position: p})
+	}
+	if _, ok := r.find("b"); ok {
+		t.Error("b should have been evicted")
+	}
+	i, ok := r.find("c")
+	if !ok {
+		t.Fatal("c not found")
+	}
+	var got []string
+	for _, e := range r.after(i) {
+		got = append(got, e.position)
+	}
+	if !slices.Equal(got, []string{"d", "e"}) {
+		t.Errorf("after c: got %v, want [d e]", got)
+	}
+	if i, _ := r.find("e"); r.after(i) != nil {
+		t.Error("after the newest: want nothing")
+	}
+	r.reset()
+	if _, ok := r.find("e"); ok {
+		t.Error("reset ring still finds e")
+	}
+}
+
+func TestResumeReasonFitsACloseFrame(t *testing.T) {
+	if got := resumeReason("slow consumer", "p42"); got != "slow consumer: resume with since=p42" {
+		t.Errorf("got %q", got)
+	}
+	long := strings.Repeat("p", MaxSinceLength)
+	if got := resumeReason("slow consumer", long); len(got) > maxCloseReason || got != "slow consumer: resume" {
+		t.Errorf("got %q (%d bytes), want it shortened to fit %d", got, len(got), maxCloseReason)
+	}
+}

@@ -1,0 +1,99 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/senapred-valparaiso/vigia/auth"
+	"github.com/senapred-valparaiso/vigia/projections"
+	"github.com/senapred-valparaiso/vigia/realtime"
+)
+
+// liveHub is the realtime hub as the web layer mounts it.
+type liveHub interface {
+	Handler(identify realtime.IdentifyFunc) fiber.Handler
+}
+
+// identifyWS authenticates a WebSocket handshake: a session cookie (same
+// origin only: browsers send cookies on cross-site handshakes), a Bearer
+// token, or ?token= for wall displays, which cannot set headers.
+func (s *Server) identifyWS(c *fiber.Ctx) (realtime.Identity, error) {
+	p, err := s.identify(c, true)
+	if err != nil {
+		return realtime.Identity{}, err
+	}
+	if p.Kind == auth.KindSession {
+		if err := sameOrigin(c); err != nil {
+			return realtime.Identity{}, err
+		}
+	}
+	if !p.Can(auth.Read) {
+		return realtime.Identity{}, errForbidden
+	}
+	return realtime.Identity{Actor: p.Username}, nil
+}
+
+// Snapshot is the state a resuming WebSocket client gets when it is too far
+// behind: for each topic it asked for, the same rows the list endpoints
+// answer (today's shifts and log), and the position they reflect.
+type Snapshot struct {
+	Alerts []projections.AlertView `json:"alerts,omitempty"`
+	Shifts *shiftList              `json:"shifts,omitempty"`
+	Log    *logList                `json:"log,omitempty"`
+}
+
+// snapshot implements realtime.SnapshotFunc over the read models. The
+// position is read first, so the rows are at least that new.
+func (s *Server) snapshot(ctx context.Context, topics, comunas []string) (json.RawMessage, string, error) {
+	pos := s.cfg.Projector.Position().String()
+	var out Snapshot
+	today := s.today()
+	if slices.Contains(topics, projections.TopicAlerts) {
+		alerts, err := s.cfg.Reads.Alerts(ctx, "vigente")
+		if err != nil {
+			return nil, "", err
+		}
+		out.Alerts = filterAlerts(alerts, comunas)
+	}
+	if slices.Contains(topics, projections.TopicShifts) {
+		shifts, err := s.cfg.Reads.Shifts(ctx, today)
+		if err != nil {
+			return nil, "", err
+		}
+		out.Shifts = &shiftList{Date: today, Shifts: shifts, Position: pos}
+	}
+	if slices.Contains(topics, projections.TopicLog) {
+		entries, err := s.cfg.Reads.Log(ctx, today)
+		if err != nil {
+			return nil, "", err
+		}
+		out.Log = &logList{Date: today, Entries: entries, Position: pos}
+	}
+	data, err := json.Marshal(out)
+	return data, pos, err
+}
+
+// filterAlerts keeps the alerts a comuna filter lets through, as the hub
+// filters live notices.
+func filterAlerts(alerts []projections.AlertView, comunas []string) []projections.AlertView {
+	if len(comunas) == 0 {
+		return alerts
+	}
+	out := alerts[:0:0]
+	for _, a := range alerts {
+		if a.Region || len(a.Comunas) == 0 && len(a.Provincias) == 0 {
+			out = append(out, a)
+			continue
+		}
+		for _, c := range comunas {
+			if slices.Contains(a.Comunas, c) || slices.Contains(a.Provincias, c[:3]) {
+				out = append(out, a)
+				break
+			}
+		}
+	}
+	return out
+}
