@@ -106,10 +106,10 @@ func (c *Config) validateStore() error {
 	default:
 		errs = append(errs, fmt.Errorf("log-format %q: want auto, json or console", c.LogFormat))
 	}
-	switch {
-	case c.EventStore == "", strings.HasPrefix(c.EventStore, "sqlite:"):
-	case strings.HasPrefix(c.EventStore, "postgres://"), strings.HasPrefix(c.EventStore, "postgresql://"), strings.HasPrefix(c.EventStore, "esdb://"), strings.HasPrefix(c.EventStore, "esdb+discover://"):
-		errs = append(errs, fmt.Errorf("eventstore %q: this build supports only the embedded SQLite store so far", redact(c.EventStore)))
+	switch c.eventStoreKind() {
+	case "sqlite", "postgres":
+	case "esdb":
+		errs = append(errs, fmt.Errorf("eventstore %q: this build does not include the EventStoreDB adapter yet", redact(c.EventStore)))
 	default:
 		errs = append(errs, fmt.Errorf("eventstore %q: want empty, sqlite://, postgres:// or esdb://", redact(c.EventStore)))
 	}
@@ -128,6 +128,20 @@ func redact(u string) string {
 		return u[:scheme+3] + user + ":***" + u[at:]
 	}
 	return u
+}
+
+// eventStoreKind names the adapter HUB_EVENTSTORE selects: sqlite,
+// postgres, esdb, or "" when the URL is not understood.
+func (c *Config) eventStoreKind() string {
+	switch {
+	case c.EventStore == "", strings.HasPrefix(c.EventStore, "sqlite:"):
+		return "sqlite"
+	case strings.HasPrefix(c.EventStore, "postgres://"), strings.HasPrefix(c.EventStore, "postgresql://"):
+		return "postgres"
+	case strings.HasPrefix(c.EventStore, "esdb://"), strings.HasPrefix(c.EventStore, "esdb+discover://"):
+		return "esdb"
+	}
+	return ""
 }
 
 // sqlitePath is where the embedded store keeps its file.

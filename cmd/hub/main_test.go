@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/senapred-valparaiso/vigia/auth"
+	"github.com/senapred-valparaiso/vigia/internal/testsvc"
 )
 
 // TestMain lets a test re-execute this test binary as a real `hub` process
@@ -219,5 +220,41 @@ func TestUserAddAndTokenCreate(t *testing.T) {
 	}
 	if code, _, _ := anon.call("POST", "/api/log", map[string]string{"Authorization": "Bearer " + token}, `{"text":"x"}`, nil); code != 403 {
 		t.Fatalf("display token write: got %d, want 403", code)
+	}
+}
+
+// TestPostgresEventStore: the hub runs with its events in Postgres, and a
+// restarted hub rebuilds its read models from them.
+func TestPostgresEventStore(t *testing.T) {
+	dsn := testsvc.Postgres(t)
+	dir := t.TempDir()
+	open := func() *Main {
+		m := NewMain()
+		m.Config.Addr, m.Config.DataDir, m.Config.EventStore = "127.0.0.1:0", dir, dsn
+		m.Config.AdminUser, m.Config.AdminPassword = testAdmin, testPassword
+		m.PasswordParams = auth.TestParams
+		if err := m.Open(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	m := open()
+	c := newClient(t, m.Addr(), testAdmin, testPassword)
+	if code, _, err := c.call("POST", "/api/alerts", nil, `{"hazard":"viento","level":"amarilla","title":"Viento en altura","provincias":["053"]}`, nil); err != nil || code != 201 {
+		t.Fatalf("declare: %d %v", code, err)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	m = open()
+	defer m.Close()
+	var list struct {
+		Alerts []struct {
+			Title string `json:"title"`
+		} `json:"alerts"`
+	}
+	c = newClient(t, m.Addr(), testAdmin, testPassword)
+	if code, _, err := c.call("GET", "/api/alerts", nil, "", &list); err != nil || code != 200 || len(list.Alerts) != 1 || list.Alerts[0].Title != "Viento en altura" {
+		t.Fatalf("after restart: %d %v %+v", code, err, list)
 	}
 }

@@ -16,7 +16,6 @@ import (
 	authmem "github.com/senapred-valparaiso/vigia/auth/memory"
 	"github.com/senapred-valparaiso/vigia/command"
 	"github.com/senapred-valparaiso/vigia/projections"
-	"github.com/senapred-valparaiso/vigia/projections/memory"
 	"github.com/senapred-valparaiso/vigia/realtime"
 	rtmemory "github.com/senapred-valparaiso/vigia/realtime/memory"
 	"github.com/senapred-valparaiso/vigia/web"
@@ -64,16 +63,17 @@ type Main struct {
 	// PasswordParams hash passwords (tests use cheap ones).
 	PasswordParams auth.Params
 
-	stores    *stores
-	broker    realtime.Broker
-	live      *realtime.Hub
-	model     *memory.ReadModel
-	projector *projections.Projector
-	commands  *command.Handler
-	server    *web.Server
-	ln        net.Listener
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup
+	stores     *stores
+	broker     realtime.Broker
+	live       *realtime.Hub
+	model      readModel
+	closeModel func() error
+	projector  *projections.Projector
+	commands   *command.Handler
+	server     *web.Server
+	ln         net.Listener
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
 }
 
 // NewMain returns a Main with the documented defaults.
@@ -119,7 +119,11 @@ func (m *Main) Open(ctx context.Context) (err error) {
 			return server.Snapshot()(ctx, topics, comunas)
 		},
 	})
-	m.model = memory.New()
+	model, closeModel, err := openReadModel(ctx, &m.Config)
+	if err != nil {
+		return err
+	}
+	m.model, m.closeModel = model, closeModel
 	m.projector = projections.NewProjector(st.events, m.model, brokerNotifier{m.broker}, m.Log)
 	start := time.Now()
 	n, err := m.projector.CatchUp(ctx)
@@ -202,6 +206,9 @@ func (m *Main) Close() error {
 	m.closeBackground()
 	if m.broker != nil {
 		errs = append(errs, m.broker.Close())
+	}
+	if m.closeModel != nil {
+		errs = append(errs, m.closeModel())
 	}
 	if m.stores != nil {
 		errs = append(errs, m.stores.Close())

@@ -15,6 +15,7 @@ import (
 	"github.com/senapred-valparaiso/vigia/command"
 	"github.com/senapred-valparaiso/vigia/domain"
 	"github.com/senapred-valparaiso/vigia/eventstore"
+	pgstore "github.com/senapred-valparaiso/vigia/eventstore/postgres"
 	"github.com/senapred-valparaiso/vigia/eventstore/sqlite"
 )
 
@@ -32,15 +33,32 @@ func openStores(ctx context.Context, c *Config, now func() time.Time) (*stores, 
 	if err := os.MkdirAll(c.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data dir %s: %w", c.DataDir, err)
 	}
-	events, err := sqlite.Open(c.sqlitePath(), sqlite.WithClock(now), sqlite.WithPollInterval(time.Second))
+	events, err := openEventStore(ctx, c, now)
 	if err != nil {
-		return nil, fmt.Errorf("open event store: %w", err)
+		return nil, err
 	}
 	authDB, err := authsqlite.Open(ctx, filepath.Join(c.DataDir, "sessions.db"), now)
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("open sessions: %w", err), events.Close())
 	}
 	return &stores{events: events, authDB: authDB}, nil
+}
+
+// openEventStore opens the store HUB_EVENTSTORE names.
+func openEventStore(ctx context.Context, c *Config, now func() time.Time) (eventstore.Store, error) {
+	switch c.eventStoreKind() {
+	case "postgres":
+		s, err := pgstore.Open(ctx, c.EventStore, pgstore.WithClock(now))
+		if err != nil {
+			return nil, fmt.Errorf("open event store %s: %w", redact(c.EventStore), err)
+		}
+		return s, nil
+	}
+	s, err := sqlite.Open(c.sqlitePath(), sqlite.WithClock(now), sqlite.WithPollInterval(time.Second))
+	if err != nil {
+		return nil, fmt.Errorf("open event store: %w", err)
+	}
+	return s, nil
 }
 
 func (s *stores) Close() error {
