@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync/atomic"
 	"testing"
 
 	"github.com/senapred-valparaiso/vigia/eventstore"
@@ -16,11 +17,14 @@ var benchData = json.RawMessage(`{"hazard":"incendio_forestal","level":"roja","r
 
 // Bench runs the store benchmarks every adapter exposes to go test -bench:
 // appends of 1 and of 100 events (each append is one durable commit) and
-// paging through $all. newStore returns a fresh store and arranges its
-// Close. Each reports events/s besides ns/op.
+// paging through $all, plus single-event appends from GOMAXPROCS×4
+// goroutines at once (to different streams), which shows what the store's
+// write serialisation costs under contention. newStore returns a fresh
+// store and arranges its Close. Each reports events/s besides ns/op.
 func Bench(b *testing.B, newStore func(tb testing.TB) eventstore.Store) {
 	b.Run("append_1", func(b *testing.B) { benchAppend(b, newStore(b), 1) })
 	b.Run("append_100", func(b *testing.B) { benchAppend(b, newStore(b), 100) })
+	b.Run("append_1_parallel", func(b *testing.B) { benchAppendParallel(b, newStore(b)) })
 	b.Run("read_all", func(b *testing.B) { benchReadAll(b, newStore(b)) })
 }
 
@@ -49,6 +53,22 @@ func benchAppend(b *testing.B, s eventstore.Store, batch int) {
 		n++
 	}
 	b.ReportMetric(float64(n*batch)/b.Elapsed().Seconds(), "events/s")
+}
+
+func benchAppendParallel(b *testing.B, s eventstore.Store) {
+	ctx := context.Background()
+	var writer atomic.Int64
+	b.SetParallelism(4)
+	b.RunParallel(func(pb *testing.PB) {
+		stream := fmt.Sprintf("alert-p%d", writer.Add(1))
+		for pb.Next() {
+			if _, err := s.Append(ctx, stream, eventstore.Any, benchEvents(1)...); err != nil {
+				b.Errorf("append: %v", err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
 
 func benchReadAll(b *testing.B, s eventstore.Store) {

@@ -710,7 +710,7 @@ func seq(from, to int) []uint64 {
 
 func mustAppend(tb testing.TB, s eventstore.Store, stream string, exp eventstore.Expected, evs ...eventstore.EventData) eventstore.AppendResult {
 	tb.Helper()
-	r, err := s.Append(context.Background(), stream, exp, evs...)
+	r, err := s.Append(tb.Context(), stream, exp, evs...)
 	if err != nil {
 		tb.Fatalf("append %s (expected %s): %v", stream, exp, err)
 	}
@@ -719,7 +719,7 @@ func mustAppend(tb testing.TB, s eventstore.Store, stream string, exp eventstore
 
 func readStream(tb testing.TB, s eventstore.Store, stream string, from uint64, dir eventstore.Direction, limit int) []eventstore.Event {
 	tb.Helper()
-	evs, err := s.ReadStream(context.Background(), stream, from, dir, limit)
+	evs, err := s.ReadStream(tb.Context(), stream, from, dir, limit)
 	if err != nil {
 		tb.Fatalf("read stream %s: %v", stream, err)
 	}
@@ -728,7 +728,7 @@ func readStream(tb testing.TB, s eventstore.Store, stream string, from uint64, d
 
 func readAll(tb testing.TB, s eventstore.Store, from eventstore.Position, f eventstore.Filter, limit int) []eventstore.Event {
 	tb.Helper()
-	evs, err := s.ReadAll(context.Background(), from, f, limit)
+	evs, err := s.ReadAll(tb.Context(), from, f, limit)
 	if err != nil {
 		tb.Fatalf("read all from %s: %v", from, err)
 	}
@@ -737,7 +737,7 @@ func readAll(tb testing.TB, s eventstore.Store, from eventstore.Position, f even
 
 // refused appends one event with exp and checks the store refuses it with a
 // VersionError naming the actual revision, and writes nothing.
-func refused(t *testing.T, s eventstore.Store, stream string, exp eventstore.Expected, exists bool, actual uint64) {
+func refused(t testing.TB, s eventstore.Store, stream string, exp eventstore.Expected, exists bool, actual uint64) {
 	t.Helper()
 	before := readAll(t, s, eventstore.Position{}, eventstore.Filter{}, 0)
 	_, err := s.Append(t.Context(), stream, exp, newEvent("refused"), newEvent("refused"))
@@ -745,7 +745,7 @@ func refused(t *testing.T, s eventstore.Store, stream string, exp eventstore.Exp
 	wantUnchanged(t, s, before)
 }
 
-func wantVersionError(t *testing.T, err error, stream string, exp eventstore.Expected, exists bool, actual uint64) {
+func wantVersionError(t testing.TB, err error, stream string, exp eventstore.Expected, exists bool, actual uint64) {
 	t.Helper()
 	if !errors.Is(err, eventstore.ErrWrongVersion) {
 		t.Fatalf("append %s expecting %s: got %v, want ErrWrongVersion", stream, exp, err)
@@ -760,13 +760,13 @@ func wantVersionError(t *testing.T, err error, stream string, exp eventstore.Exp
 	}
 }
 
-func wantUnchanged(t *testing.T, s eventstore.Store, before []eventstore.Event) {
+func wantUnchanged(t testing.TB, s eventstore.Store, before []eventstore.Event) {
 	t.Helper()
 	after := readAll(t, s, eventstore.Position{}, eventstore.Filter{}, 0)
 	wantIDs(t, "$all after a refused append", after, ids(before))
 }
 
-func wantVersions(t *testing.T, evs []eventstore.Event, want ...uint64) {
+func wantVersions(t testing.TB, evs []eventstore.Event, want ...uint64) {
 	t.Helper()
 	got := make([]uint64, len(evs))
 	for i, e := range evs {
@@ -777,7 +777,7 @@ func wantVersions(t *testing.T, evs []eventstore.Event, want ...uint64) {
 	}
 }
 
-func wantIDs(t *testing.T, what string, evs []eventstore.Event, want []uuid.UUID) {
+func wantIDs(t testing.TB, what string, evs []eventstore.Event, want []uuid.UUID) {
 	t.Helper()
 	got := ids(evs)
 	if len(got) != len(want) {
@@ -792,7 +792,7 @@ func wantIDs(t *testing.T, what string, evs []eventstore.Event, want []uuid.UUID
 	}
 }
 
-func wantIncreasing(t *testing.T, evs []eventstore.Event) {
+func wantIncreasing(t testing.TB, evs []eventstore.Event) {
 	t.Helper()
 	for i := 1; i < len(evs); i++ {
 		if evs[i].Position.Compare(evs[i-1].Position) <= 0 {
@@ -812,7 +812,7 @@ func jsonEqual(a, b json.RawMessage) bool {
 	return reflect.DeepEqual(x, y)
 }
 
-func subscribe(t *testing.T, s eventstore.Store, from eventstore.Position, f eventstore.Filter) eventstore.Subscription {
+func subscribe(t testing.TB, s eventstore.Store, from eventstore.Position, f eventstore.Filter) eventstore.Subscription {
 	t.Helper()
 	sub, err := s.Subscribe(t.Context(), from, f)
 	if err != nil {
@@ -822,7 +822,7 @@ func subscribe(t *testing.T, s eventstore.Store, from eventstore.Position, f eve
 	return sub
 }
 
-func receive(t *testing.T, sub eventstore.Subscription) eventstore.Event {
+func receive(t testing.TB, sub eventstore.Subscription) eventstore.Event {
 	t.Helper()
 	select {
 	case e, ok := <-sub.Events():
@@ -838,7 +838,7 @@ func receive(t *testing.T, sub eventstore.Subscription) eventstore.Event {
 
 // collectUntil receives events until the one with ID last, and checks they
 // come in strictly increasing position order.
-func collectUntil(t *testing.T, sub eventstore.Subscription, last uuid.UUID) []eventstore.Event {
+func collectUntil(t testing.TB, sub eventstore.Subscription, last uuid.UUID) []eventstore.Event {
 	t.Helper()
 	timeout := time.NewTimer(deadline)
 	defer timeout.Stop()
@@ -863,7 +863,7 @@ func collectUntil(t *testing.T, sub eventstore.Subscription, last uuid.UUID) []e
 }
 
 // waitClosed drains the subscription until its channel closes.
-func waitClosed(t *testing.T, sub eventstore.Subscription) {
+func waitClosed(t testing.TB, sub eventstore.Subscription) {
 	t.Helper()
 	timeout := time.NewTimer(deadline)
 	defer timeout.Stop()
