@@ -54,6 +54,11 @@ type Message struct {
 	Region bool `json:"-"`
 	// Data is the new read-model row (or whatever the Type defines), as JSON.
 	Data json.RawMessage `json:"data,omitempty"`
+	// Prev is the position of the message the same publisher sent before
+	// this one ("" for its first). It chains a publisher's messages so a
+	// hub can tell that one went missing (pub/sub is at-most-once) and
+	// resynchronise its clients instead of silently skipping a change.
+	Prev string `json:"-"`
 }
 
 // Broker carries change notices from the projector to every hub instance. It

@@ -217,7 +217,7 @@ func (c *client) writeLoop() {
 				}
 				continue
 			case e = <-c.send:
-				if e.seq <= skip {
+				if e.seq != 0 && e.seq <= skip { // seq 0: a control message, never in history
 					continue
 				}
 			}

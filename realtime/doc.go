@@ -44,6 +44,13 @@
 // received them. A client should remember the position of the last message
 // it received and reconnect with since=<it> after any close.
 //
+// When the hub loses its broker subscription it sends every client
+// {"type":"degraded"}: live updates pause, the connection stays open. When
+// the subscription is back, or when a notice's Prev shows that one was lost
+// on the way (pub/sub is at-most-once), the hub discards its history and
+// closes every client with CloseServiceRestart; each resumes with a
+// snapshot, so no client ever silently misses a change.
+//
 // Client to server: text {"type":"ping"} is answered with {"type":"pong"};
 // anything else is ignored; a message over 512 bytes closes the connection
 // with 1009. The server pings every HubOptions.PingInterval and disconnects a

@@ -112,15 +112,20 @@ func waitFor(tb testing.TB, what string, cond func() bool) {
 	}
 }
 
-// msg is change notice number n: position "p<n>", zero-padded.
+// msg is change notice number n: position "p<n>", zero-padded, chained to
+// notice n-1 as one publisher's notices are.
 func msg(n int, topic string, comunas ...string) realtime.Message {
-	return realtime.Message{
+	m := realtime.Message{
 		Type:     topic + ".updated",
 		Topic:    topic,
 		Position: pos(n),
 		Comunas:  comunas,
 		Data:     json.RawMessage(fmt.Sprintf(`{"n":%d}`, n)),
 	}
+	if n > 1 {
+		m.Prev = pos(n - 1)
+	}
+	return m
 }
 
 func pos(n int) string { return fmt.Sprintf("p%05d", n) }

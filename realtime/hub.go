@@ -48,6 +48,10 @@ const (
 	// history no longer (or never) held: {"type":"snapshot",
 	// "position":"<p>","data":…}, data as HubOptions.Snapshot produced it.
 	TypeSnapshot = "snapshot"
+	// TypeDegraded tells clients the broker connection is lost: live
+	// updates pause (the connection stays open) and, once the broker is
+	// back, every client is sent to resume (CloseServiceRestart).
+	TypeDegraded = "degraded"
 	// TypePing is what a client may send as text, {"type":"ping"}, for
 	// clients (browsers) that cannot send WebSocket pings.
 	TypePing = "ping"
@@ -239,12 +243,49 @@ func (h *Hub) consume(ctx context.Context, b Broker) error {
 		}
 		first = false
 		for m := range ch {
+			if h.gap(m) {
+				h.log.Error().Str("position", m.Position).Str("prev", m.Prev).Msg("change notice missing before this one; resynchronising clients")
+				h.resync()
+			}
 			h.dispatch(m)
 		}
 		if ctx.Err() != nil {
 			return nil
 		}
 		h.log.Error().Msg("broker subscription lost messages; resubscribing and resynchronising clients")
+		h.degraded()
+	}
+}
+
+// gap reports whether m does not follow the last message this hub received
+// (its Prev names another position): a notice was lost on the way.
+func (h *Hub) gap(m Message) bool {
+	if m.Position == "" {
+		return false
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.latest != "" && m.Prev != h.latest
+}
+
+// degradedPayload tells clients live updates are interrupted; they keep
+// their connection and get resynchronised when the broker is back.
+var degradedPayload = []byte(`{"type":"` + TypeDegraded + `"}`)
+
+// degraded tells every client that live updates are interrupted.
+func (h *Hub) degraded() {
+	e := &entry{payload: degradedPayload}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, c := range h.clients {
+		if c.kicked {
+			continue
+		}
+		select {
+		case c.send <- e:
+		default:
+			h.kick(c, CloseSlowConsumer)
+		}
 	}
 }
 

@@ -358,8 +358,11 @@ func TestTopicAndComunaFilters(t *testing.T) {
 		clients[name] = dial(t, s, q)
 		clients[name].expect(realtime.TypeHello, "")
 	}
+	prev := ""
 	mk := func(position, topic string, region bool, comunas ...string) realtime.Message {
-		return realtime.Message{Type: topic + ".updated", Topic: topic, Position: position, Region: region, Comunas: comunas}
+		m := realtime.Message{Type: topic + ".updated", Topic: topic, Position: position, Region: region, Comunas: comunas, Prev: prev}
+		prev = position
+		return m
 	}
 	s.publish(t,
 		mk("1", realtime.TopicAlerts, false, "05101"),
@@ -584,5 +587,51 @@ func TestCloseCutsClientsThatDoNotCloseInTime(t *testing.T) {
 	}
 	if got := s.hub.Stats().Clients; got != 0 {
 		t.Errorf("Stats().Clients after Close: got %d, want 0", got)
+	}
+}
+
+// TestMissingNoticeIsDetectedFromPrev: pub/sub may lose a message without
+// the subscription ending; the Prev chain exposes it and the hub sends its
+// clients to resynchronise instead of letting them miss a change.
+func TestMissingNoticeIsDetectedFromPrev(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, serverOptions{hub: realtime.HubOptions{
+		Snapshot: func(context.Context, []string, []string) (json.RawMessage, string, error) {
+			return json.RawMessage(`{}`), pos(4), nil
+		},
+	}})
+	c := dial(t, s, "")
+	c.expect(realtime.TypeHello, "")
+	m1, m2 := msg(1, realtime.TopicAlerts), msg(2, realtime.TopicAlerts)
+	m2.Prev = pos(1)
+	s.publish(t, m1, m2)
+	c.expect("alerts.updated", pos(1))
+	c.expect("alerts.updated", pos(2))
+
+	m4 := msg(4, realtime.TopicAlerts)
+	m4.Prev = pos(3) // notice 3 never arrived
+	s.publish(t, m4)
+	_, ce := c.expectClose()
+	if ce.Code != realtime.CloseServiceRestart {
+		t.Fatalf("close: got %d %q, want 1012", ce.Code, ce.Text)
+	}
+	c = dial(t, s, "since="+pos(2))
+	c.expect(realtime.TypeSnapshot, pos(4))
+	if got := s.hub.Stats().Resyncs; got != 1 {
+		t.Errorf("Stats().Resyncs: got %d, want 1", got)
+	}
+}
+
+// TestBrokerLossTellsClientsTheyAreDegraded: when the broker subscription
+// is lost, connected clients are told at once, before being resynchronised.
+func TestBrokerLossTellsClientsTheyAreDegraded(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, serverOptions{})
+	c := dial(t, s, "")
+	c.expect(realtime.TypeHello, "")
+	s.broker.cut()
+	msgs, ce := c.expectClose()
+	if len(msgs) != 1 || msgs[0].Type != realtime.TypeDegraded || ce.Code != realtime.CloseServiceRestart {
+		t.Fatalf("got %+v then close %v, want degraded then 1012", msgs, ce)
 	}
 }

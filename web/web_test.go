@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"io"
@@ -368,7 +369,8 @@ func TestLogAPI(t *testing.T) {
 }
 
 // TestBodyLimitOverRealHTTP: fasthttp refuses an oversized body before any
-// handler runs; the client still gets a 413 problem, over a real socket.
+// handler runs (from its Content-Length); the client still gets a 413
+// problem, over a real socket.
 func TestBodyLimitOverRealHTTP(t *testing.T) {
 	h := newTestHub(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -377,11 +379,19 @@ func TestBodyLimitOverRealHTTP(t *testing.T) {
 	}
 	go func() { _ = h.App().Listener(ln) }()
 	t.Cleanup(func() { _ = h.App().Shutdown() })
-	body := `{"title":"` + strings.Repeat("x", 70<<10) + `"}`
-	req, _ := http.NewRequest("POST", "http://"+ln.Addr().String()+"/api/alerts", strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.AddCookie(&http.Cookie{Name: SessionCookie, Value: h.cookies["ana"]})
-	resp, err := http.DefaultClient.Do(req)
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// Only the headers: the server must answer from Content-Length alone.
+	_, err = io.WriteString(conn, "POST /api/alerts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"+
+		"Cookie: "+SessionCookie+"="+h.cookies["ana"]+"\r\nContent-Length: 71680\r\n\r\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/senapred-valparaiso/vigia/projections"
 	"github.com/senapred-valparaiso/vigia/realtime"
@@ -12,10 +15,34 @@ import (
 // brokerNotifier adapts the realtime broker to the projector's Notifier:
 // the projector knows nothing of realtime, and realtime nothing of the
 // domain, so the translation happens here, in the composition root.
-type brokerNotifier struct{ broker realtime.Broker }
+//
+// It chains each notice to the previous one (Prev), so every hub instance
+// can tell when pub/sub lost one, and it publishes from a goroutine of its
+// own through a bounded queue, so a slow or unreachable broker (Redis down)
+// never holds up the projector, and so never the writes waiting for it.
+// A notice that cannot be queued or published is dropped; the next one's
+// Prev exposes the gap and the hubs resynchronise their clients.
+type brokerNotifier struct {
+	broker  realtime.Broker
+	log     zerolog.Logger
+	queue   chan realtime.Message
+	done    chan struct{}
+	last    string
+	timeout time.Duration
+}
 
-// Notify implements projections.Notifier.
-func (n brokerNotifier) Notify(ctx context.Context, c projections.Change) error {
+func newBrokerNotifier(b realtime.Broker, log zerolog.Logger) *brokerNotifier {
+	n := &brokerNotifier{
+		broker: b, log: log.With().Str("component", "notifier").Logger(),
+		queue: make(chan realtime.Message, 4096), done: make(chan struct{}), timeout: 2 * time.Second,
+	}
+	go n.run()
+	return n
+}
+
+// Notify implements projections.Notifier. The projector calls it from one
+// goroutine, in position order.
+func (n *brokerNotifier) Notify(_ context.Context, c projections.Change) error {
 	if c.Topic == projections.TopicUsers {
 		return nil // user changes are not pushed to browsers
 	}
@@ -23,8 +50,33 @@ func (n brokerNotifier) Notify(ctx context.Context, c projections.Change) error 
 	if err != nil {
 		return fmt.Errorf("notify %s: %w", c.Type, err)
 	}
-	return n.broker.Publish(ctx, realtime.Message{
+	m := realtime.Message{
 		Type: c.Type, Topic: c.Topic, Position: c.Position.String(),
-		Comunas: c.Comunas, Region: c.Region, Data: data,
-	})
+		Comunas: c.Comunas, Region: c.Region, Data: data, Prev: n.last,
+	}
+	n.last = m.Position
+	select {
+	case n.queue <- m:
+		return nil
+	default:
+		return fmt.Errorf("notify %s: publish queue full", m.Position)
+	}
+}
+
+func (n *brokerNotifier) run() {
+	defer close(n.done)
+	for m := range n.queue {
+		ctx, cancel := context.WithTimeout(context.Background(), n.timeout)
+		if err := n.broker.Publish(ctx, m); err != nil {
+			n.log.Warn().Err(err).Str("position", m.Position).Msg("change notice not published")
+		}
+		cancel()
+	}
+}
+
+// Close publishes what is queued (each bounded by the timeout) and stops.
+// Call it after the projector has stopped.
+func (n *brokerNotifier) Close() {
+	close(n.queue)
+	<-n.done
 }

@@ -65,6 +65,7 @@ type Main struct {
 
 	stores     *stores
 	broker     realtime.Broker
+	notifier   *brokerNotifier
 	live       *realtime.Hub
 	model      readModel
 	closeModel func() error
@@ -124,7 +125,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	m.model, m.closeModel = model, closeModel
-	m.projector = projections.NewProjector(st.events, m.model, brokerNotifier{m.broker}, m.Log)
+	m.notifier = newBrokerNotifier(m.broker, m.Log)
+	m.projector = projections.NewProjector(st.events, m.model, m.notifier, m.Log)
 	start := time.Now()
 	n, err := m.projector.CatchUp(ctx)
 	if err != nil {
@@ -204,6 +206,9 @@ func (m *Main) Close() error {
 		cancel()
 	}
 	m.closeBackground()
+	if m.notifier != nil {
+		m.notifier.Close()
+	}
 	if m.broker != nil {
 		errs = append(errs, m.broker.Close())
 	}

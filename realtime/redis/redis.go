@@ -89,6 +89,7 @@ type wire struct {
 	Comunas  []string        `json:"comunas,omitempty"`
 	Region   bool            `json:"region,omitempty"`
 	Data     json.RawMessage `json:"data,omitempty"`
+	Prev     string          `json:"prev,omitempty"`
 }
 
 // Publish sends m with one PUBLISH; it returns once Redis has accepted it.
@@ -98,7 +99,7 @@ func (b *Broker) Publish(ctx context.Context, m realtime.Message) error {
 	}
 	payload, err := json.Marshal(wire{
 		Type: m.Type, Topic: m.Topic, Position: m.Position,
-		Comunas: m.Comunas, Region: m.Region, Data: m.Data,
+		Comunas: m.Comunas, Region: m.Region, Data: m.Data, Prev: m.Prev,
 	})
 	if err != nil {
 		return fmt.Errorf("publish %s: encode: %w", m.Position, err)
@@ -213,7 +214,7 @@ func decode(payload string) (realtime.Message, error) {
 	}
 	return realtime.Message{
 		Type: w.Type, Topic: w.Topic, Position: w.Position,
-		Comunas: w.Comunas, Region: w.Region, Data: w.Data,
+		Comunas: w.Comunas, Region: w.Region, Data: w.Data, Prev: w.Prev,
 	}, nil
 }
 
