@@ -83,6 +83,10 @@ func TestProjectorRebuildsAndNotifies(t *testing.T) {
 	if err := p.WaitFor(wctx, entry.Position); err != nil {
 		t.Fatal(err)
 	}
+	// Notices follow the commit; wait (bounded) for both to be handed over.
+	for len(rec.snapshot()) < 2 && wctx.Err() == nil {
+		time.Sleep(5 * time.Millisecond)
+	}
 
 	got := rec.snapshot()
 	if len(got) != 2 {
