@@ -29,6 +29,7 @@ type Config struct {
 	Demo          bool
 	ShutdownWait  time.Duration
 	SecureCookies bool
+	RedisPrefix   string
 }
 
 // env reads the HUB_* twin of a flag. Only cmd/hub reads the environment.
@@ -61,7 +62,8 @@ func bindServe(fs *flag.FlagSet, c *Config, getenv env) {
 	}
 	str(&c.Addr, "addr", "HUB_ADDR", ":8080", "address to listen on")
 	str(&c.ReadModel, "readmodel", "HUB_READMODEL", "memory", "read models: memory or postgres://…")
-	str(&c.Broker, "broker", "HUB_BROKER", "memory", "change fan-out: memory or redis://…")
+	str(&c.Broker, "broker", "HUB_BROKER", "memory", "change fan-out, sessions and login throttling: memory (one instance) or redis://… (a fleet)")
+	str(&c.RedisPrefix, "redis-prefix", "HUB_REDIS_PREFIX", "vigia:", "prefix of every Redis key and channel, to share one Redis between deployments")
 	str(&c.AdminUser, "admin-user", "HUB_ADMIN_USER", "", "username of the first admin, created at first start")
 	str(&c.AdminPassword, "admin-password", "HUB_ADMIN_PASSWORD", "", "password of the first admin (prefer the environment variable)")
 	demo := getenv("HUB_DEMO") == "1" || strings.EqualFold(getenv("HUB_DEMO"), "true")
@@ -86,8 +88,14 @@ func (c *Config) Validate() error {
 	if c.ReadModel != "memory" {
 		errs = append(errs, fmt.Errorf("readmodel %q: this build supports only memory so far", redact(c.ReadModel)))
 	}
-	if c.Broker != "memory" {
-		errs = append(errs, fmt.Errorf("broker %q: this build supports only memory so far", redact(c.Broker)))
+	switch {
+	case c.Broker == "memory":
+	case isRedisURL(c.Broker):
+		if c.ReadModel == "memory" {
+			errs = append(errs, errors.New("broker redis:// needs readmodel postgres://: with in-memory read models every instance projects, so each would publish every notice"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("broker %q: want memory or redis://", redact(c.Broker)))
 	}
 	if (c.AdminUser == "") != (c.AdminPassword == "") {
 		errs = append(errs, errors.New("admin-user and admin-password go together"))

@@ -13,11 +13,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/senapred-valparaiso/vigia/auth"
-	authmem "github.com/senapred-valparaiso/vigia/auth/memory"
 	"github.com/senapred-valparaiso/vigia/command"
 	"github.com/senapred-valparaiso/vigia/projections"
 	"github.com/senapred-valparaiso/vigia/realtime"
-	rtmemory "github.com/senapred-valparaiso/vigia/realtime/memory"
 	"github.com/senapred-valparaiso/vigia/web"
 )
 
@@ -64,6 +62,7 @@ type Main struct {
 	PasswordParams auth.Params
 
 	stores     *stores
+	fleet      *fleet
 	broker     realtime.Broker
 	notifier   *brokerNotifier
 	live       *realtime.Hub
@@ -100,6 +99,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	defer func() {
 		if err != nil {
 			m.closeBackground()
+			if m.fleet != nil {
+				err = errors.Join(err, m.fleet.Close())
+			}
 			err = errors.Join(err, st.Close())
 		}
 	}()
@@ -113,7 +115,11 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		}
 	}
 
-	m.broker = rtmemory.New(rtmemory.Options{})
+	fl, err := openFleet(ctx, &m.Config, m.Log, m.Now)
+	if err != nil {
+		return err
+	}
+	m.fleet, m.broker = fl, fl.broker
 	var server *web.Server // the hub's snapshots read through the server, made below
 	m.live = realtime.NewHub(m.Log, realtime.HubOptions{
 		Snapshot: func(ctx context.Context, topics, comunas []string) (json.RawMessage, string, error) {
@@ -148,9 +154,13 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		}
 	}()
 
+	var sessions auth.SessionStore = st.authDB.Sessions()
+	if fl.sessions != nil {
+		sessions = fl.sessions
+	}
 	svc, err := auth.NewService(auth.ServiceConfig{
-		Accounts: web.NewAccounts(m.model), Sessions: st.authDB.Sessions(), Tokens: st.authDB.Tokens(),
-		Limiter: authmem.NewLimiter(auth.DefaultLimitPolicy, m.Now), Params: m.PasswordParams, Now: m.Now,
+		Accounts: web.NewAccounts(m.model), Sessions: sessions, Tokens: st.authDB.Tokens(),
+		Limiter: fl.limiter, Params: m.PasswordParams, Now: m.Now,
 	})
 	if err != nil {
 		return err
@@ -165,7 +175,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		SecureCookies:  m.Config.SecureCookies,
 		PasswordParams: m.PasswordParams,
 		Location:       loc,
-		Checks:         []web.Check{{Name: "eventstore", Check: st.events.Ping}},
+		Checks:         []web.Check{{Name: "eventstore", Check: st.events.Ping}, {Name: "broker", Check: fl.ping}},
 	})
 	m.server = server
 	ln, err := net.Listen("tcp", m.Config.Addr)
@@ -209,8 +219,8 @@ func (m *Main) Close() error {
 	if m.notifier != nil {
 		m.notifier.Close()
 	}
-	if m.broker != nil {
-		errs = append(errs, m.broker.Close())
+	if m.fleet != nil {
+		errs = append(errs, m.fleet.Close())
 	}
 	if m.closeModel != nil {
 		errs = append(errs, m.closeModel())
