@@ -111,7 +111,7 @@ func runToken(ctx context.Context, args []string, getenv env, stdout, stderr io.
 	if expiresIn > 0 {
 		t.ExpiresAt = time.Now().Add(expiresIn)
 	}
-	t, secret, err := st.authDB.Tokens().Create(ctx, t)
+	t, secret, err := st.tokens.Create(ctx, t)
 	if err != nil {
 		return err
 	}

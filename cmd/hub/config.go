@@ -50,6 +50,7 @@ func stringFlag(fs *flag.FlagSet, getenv env, p *string, name, envName, def, usa
 func bindStore(fs *flag.FlagSet, c *Config, getenv env) {
 	stringFlag(fs, getenv, &c.DataDir, "data-dir", "HUB_DATA_DIR", "./data", "directory for the embedded event store and sessions")
 	stringFlag(fs, getenv, &c.EventStore, "eventstore", "HUB_EVENTSTORE", "", "event store: empty for embedded SQLite in the data dir, sqlite:///path/events.db, postgres://… or esdb://…")
+	stringFlag(fs, getenv, &c.ReadModel, "readmodel", "HUB_READMODEL", "memory", "read models: memory or postgres://… (also where a fleet keeps API tokens)")
 	stringFlag(fs, getenv, &c.LogLevel, "log-level", "HUB_LOG_LEVEL", "info", "debug, info, warn or error")
 	stringFlag(fs, getenv, &c.LogFormat, "log-format", "HUB_LOG_FORMAT", "auto", "json, console, or auto (console on a terminal)")
 }
@@ -61,7 +62,6 @@ func bindServe(fs *flag.FlagSet, c *Config, getenv env) {
 		stringFlag(fs, getenv, p, name, envName, def, usage)
 	}
 	str(&c.Addr, "addr", "HUB_ADDR", ":8080", "address to listen on")
-	str(&c.ReadModel, "readmodel", "HUB_READMODEL", "memory", "read models: memory or postgres://…")
 	str(&c.Broker, "broker", "HUB_BROKER", "memory", "change fan-out, sessions and login throttling: memory (one instance) or redis://… (a fleet)")
 	str(&c.RedisPrefix, "redis-prefix", "HUB_REDIS_PREFIX", "vigia:", "prefix of every Redis key and channel, to share one Redis between deployments")
 	str(&c.AdminUser, "admin-user", "HUB_ADMIN_USER", "", "username of the first admin, created at first start")

@@ -121,7 +121,7 @@ var demoUsers = []struct{ username, display, role, password string }{
 // and logs the /display address that uses it (a token's secret is shown
 // only when it is made).
 func demoDisplayToken(ctx context.Context, st *stores, log zerolog.Logger, addr string) error {
-	tokens := st.authDB.Tokens()
+	tokens := st.tokens
 	list, err := tokens.List(ctx)
 	if err != nil {
 		return err

@@ -159,7 +159,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		sessions = fl.sessions
 	}
 	svc, err := auth.NewService(auth.ServiceConfig{
-		Accounts: web.NewAccounts(m.model), Sessions: sessions, Tokens: st.authDB.Tokens(),
+		Accounts: web.NewAccounts(m.model), Sessions: sessions, Tokens: st.tokens,
 		Limiter: fl.limiter, Params: m.PasswordParams, Now: m.Now,
 	})
 	if err != nil {

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/senapred-valparaiso/vigia/auth"
+	authpg "github.com/senapred-valparaiso/vigia/auth/postgres"
 	authsqlite "github.com/senapred-valparaiso/vigia/auth/sqlite"
 	"github.com/senapred-valparaiso/vigia/command"
 	"github.com/senapred-valparaiso/vigia/domain"
@@ -24,6 +26,10 @@ import (
 type stores struct {
 	events eventstore.Store
 	authDB *authsqlite.DB
+	// tokens are in authDB on one instance, in the read-model database
+	// (HUB_READMODEL=postgres://) for a fleet, so every instance accepts them.
+	tokens   auth.TokenStore
+	pgTokens *authpg.TokenStore
 }
 
 // openStores opens what Config points at. The embedded store re-reads its
@@ -41,7 +47,15 @@ func openStores(ctx context.Context, c *Config, now func() time.Time) (*stores, 
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("open sessions: %w", err), events.Close())
 	}
-	return &stores{events: events, authDB: authDB}, nil
+	st := &stores{events: events, authDB: authDB, tokens: authDB.Tokens()}
+	if strings.HasPrefix(c.ReadModel, "postgres") {
+		pg, err := authpg.Open(ctx, c.ReadModel, now)
+		if err != nil {
+			return nil, errors.Join(fmt.Errorf("open token store %s: %w", redact(c.ReadModel), err), st.Close())
+		}
+		st.tokens, st.pgTokens = pg, pg
+	}
+	return st, nil
 }
 
 // openEventStore opens the store HUB_EVENTSTORE names.
@@ -62,6 +76,9 @@ func openEventStore(ctx context.Context, c *Config, now func() time.Time) (event
 }
 
 func (s *stores) Close() error {
+	if s.pgTokens != nil {
+		s.pgTokens.Close()
+	}
 	return errors.Join(s.events.Close(), s.authDB.Close())
 }
 
