@@ -4,14 +4,28 @@
 export PATH := /usr/local/go/bin:$(PATH)
 GO      ?= go
 BIN     ?= bin/hub
+# make run and run-cluster create this first admin (demo only; set your own).
+export HUB_ADMIN_USER     ?= admin
+export HUB_ADMIN_PASSWORD ?= vigia-admin-demo
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: run test test-short build lint bench clean
+.PHONY: run run-cluster test test-short build lint bench clean
 
 ## run: the hub on the embedded default (SQLite under ./data, in-memory read models) with demo data, at http://localhost:8080
 run: build
 	HUB_DEMO=1 ./$(BIN) serve
+
+## run-cluster: two hub instances (http://localhost:8081 and :8082) sharing local Postgres (schema vigia_cluster) and Redis
+CLUSTER_PG := postgres://postgres@127.0.0.1:5432/test?sslmode=disable&options=-csearch_path%3Dvigia_cluster
+run-cluster: build
+	psql -q -h 127.0.0.1 -U postgres -d test -c 'CREATE SCHEMA IF NOT EXISTS vigia_cluster'
+	@echo "hub A: http://localhost:8081   hub B: http://localhost:8082   (admin / $(HUB_ADMIN_PASSWORD))"
+	@trap 'kill 0' INT TERM EXIT; \
+	export HUB_EVENTSTORE='$(CLUSTER_PG)' HUB_READMODEL='$(CLUSTER_PG)' HUB_BROKER=redis://127.0.0.1:6379/0 HUB_REDIS_PREFIX=vigia-cluster:; \
+	HUB_ADDR=:8081 HUB_DATA_DIR=data/cluster-a HUB_DEMO=1 ./$(BIN) serve & \
+	sleep 2; HUB_ADDR=:8082 HUB_DATA_DIR=data/cluster-b ./$(BIN) serve & \
+	wait
 
 ## build: the one binary, bin/hub
 build:
