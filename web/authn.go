@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -78,7 +79,8 @@ func (s *Server) identify(c *fiber.Ctx, allowQueryToken bool) (auth.Principal, e
 		if errors.Is(err, auth.ErrNoSession) || errors.Is(err, auth.ErrNoToken) || errors.Is(err, auth.ErrInvalidToken) || errors.Is(err, auth.ErrInvalidSession) {
 			return p, errUnauthorized
 		}
-		return p, err
+		// The session or token store did not answer: not the client's fault.
+		return p, fmt.Errorf("%w: %w", errDependencyDown, err)
 	}
 	return p, nil
 }

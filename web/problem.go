@@ -57,6 +57,10 @@ type errNotFound struct{ what string }
 
 func (e *errNotFound) Error() string { return e.what + " not found" }
 
+// errDependencyDown wraps a failure of a store the request needed (sessions
+// in Redis, read models in Postgres): 503, retry later.
+var errDependencyDown = errors.New("dependency unavailable")
+
 // errForbidden and errUnauthorized are auth failures.
 var (
 	errUnauthorized = errors.New("unauthorized")
@@ -120,7 +124,7 @@ func errorHandler(log zerolog.Logger) fiber.ErrorHandler {
 		case errors.As(err, &tm):
 			p.Status, p.Type, p.Title, p.Detail = http.StatusTooManyRequests, problemType("throttled"), "Demasiados intentos", "Espere antes de volver a intentar."
 			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(tm.retryAfter.Seconds()+0.999)))
-		case errors.Is(err, eventstore.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		case errors.Is(err, eventstore.ErrUnavailable), errors.Is(err, errDependencyDown), errors.Is(err, context.DeadlineExceeded):
 			p.Status, p.Type, p.Title, p.Detail = http.StatusServiceUnavailable, problemType("unavailable"), "Servicio no disponible", "Un componente del sistema no responde; reintente en unos segundos."
 			c.Set(fiber.HeaderRetryAfter, "5")
 		case errors.As(err, &fe):

@@ -48,8 +48,9 @@ func openFleet(ctx context.Context, c *Config, log zerolog.Logger, now func() ti
 	}
 	prefix := c.RedisPrefix
 	return &fleet{
-		broker:   rtredis.New(client, log, rtredis.Options{Prefix: prefix}),
-		sessions: authredis.NewSessionStore(client, prefix, now),
+		broker: rtredis.New(client, log, rtredis.Options{Prefix: prefix}),
+		// A short Redis outage must not log out operators who are working.
+		sessions: auth.NewFallbackSessions(authredis.NewSessionStore(client, prefix, now), 10*time.Minute, now),
 		limiter:  authredis.NewLimiter(client, prefix, auth.DefaultLimitPolicy, now),
 		redis:    client,
 	}, nil

@@ -26,6 +26,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -263,4 +264,63 @@ func uniqueName(tb testing.TB, start, sep string, limit int) string {
 		name = name[len(name)-room:] // the end of a subtest name is its most specific part
 	}
 	return start + name + suffix
+}
+
+// RedisServer is a private redis-server process for tests that must stop
+// and restart Redis without disturbing other tests.
+type RedisServer struct {
+	Addr string
+	bin  string
+	dir  string
+	cmd  *exec.Cmd
+}
+
+// PrivateRedis starts redis-server (nothing kept on disk) on a free
+// loopback port and stops it at cleanup. Without the binary it skips
+// loudly, or fails under HUB_INTEGRATION=required.
+func PrivateRedis(tb testing.TB) *RedisServer {
+	tb.Helper()
+	skipShort(tb, "Redis")
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		unreachable(tb, "redis-server", "PATH", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	s := &RedisServer{Addr: addr, bin: bin, dir: tb.TempDir()}
+	if err := s.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(s.Stop)
+	return s
+}
+
+// Start runs the server and waits until it answers PING.
+func (s *RedisServer) Start() error {
+	_, port, _ := net.SplitHostPort(s.Addr)
+	s.cmd = exec.Command(s.bin, "--bind", "127.0.0.1", "--port", port, "--save", "", "--appendonly", "no", "--dir", s.dir)
+	if err := s.cmd.Start(); err != nil {
+		return fmt.Errorf("start redis-server: %w", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if reply, err := redisDo(s.Addr, "PING"); err == nil && reply == "+PONG" {
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("redis-server on %s did not answer PING", s.Addr)
+}
+
+// Stop kills the server and waits for it.
+func (s *RedisServer) Stop() {
+	if s.cmd != nil && s.cmd.Process != nil {
+		_ = s.cmd.Process.Kill()
+		_ = s.cmd.Wait()
+		s.cmd = nil
+	}
 }
