@@ -30,11 +30,13 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func startChild(t *testing.T, dataDir string) *childHub {
+// startChild starts a child hub on a free port with its data in dataDir;
+// env adds HUB_* settings (a fleet's shared services).
+func startChild(t *testing.T, dataDir string, env ...string) *childHub {
 	t.Helper()
 	addr := freeAddr(t)
 	cmd := exec.Command(os.Args[0], "serve", "--addr", addr, "--data-dir", dataDir, "--log-format", "json")
-	cmd.Env = append(os.Environ(), "HUB_TEST_CHILD=1", "HUB_ADMIN_USER="+testAdmin, "HUB_ADMIN_PASSWORD="+testPassword)
+	cmd.Env = append(append(os.Environ(), "HUB_TEST_CHILD=1", "HUB_ADMIN_USER="+testAdmin, "HUB_ADMIN_PASSWORD="+testPassword), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
