@@ -223,3 +223,45 @@ func TestUserAdministration(t *testing.T) {
 		t.Fatalf("user list must never carry password hashes: %s", list.raw)
 	}
 }
+
+func TestStreamHistory(t *testing.T) {
+	h := newTestHub(t)
+	h.addUser(t, "sofia", "supervisor")
+	id := h.declare(t)
+	h.do(t, "PATCH", "/api/alerts/"+id, map[string]string{"If-Match": `"0"`}, `{"level":"roja"}`)
+	h.do(t, "PATCH", "/api/alerts/"+id, map[string]string{"If-Match": `"1"`}, `{"title":"Incendio en Quilpué y Villa Alemana"}`)
+
+	h.as = "ana"
+	if r := h.do(t, "GET", "/api/streams/alert-"+id, nil, ""); r.status != 403 {
+		t.Fatalf("operator got %d, want 403", r.status)
+	}
+	h.as = "sofia"
+	r := h.do(t, "GET", "/api/streams/alert-"+id+"?limit=2", nil, "")
+	evs, _ := r.body["events"].([]any)
+	if r.status != 200 || len(evs) != 2 || r.body["next"] != float64(2) {
+		t.Fatalf("first page: got %d %s", r.status, r.raw)
+	}
+	first := evs[0].(map[string]any)
+	if first["type"] != "alert.declared" || first["version"] != float64(0) || first["actor"].(map[string]any)["username"] != "ana" {
+		t.Fatalf("got %v", first)
+	}
+	r = h.do(t, "GET", "/api/streams/alert-"+id+"?from=2", nil, "")
+	if evs, _ := r.body["events"].([]any); len(evs) != 1 || r.body["next"] != nil {
+		t.Fatalf("last page: got %s", r.raw)
+	}
+	if r := h.do(t, "GET", "/api/streams/alert-nope", nil, ""); r.status != 404 {
+		t.Fatalf("missing stream: got %d", r.status)
+	}
+	if r := h.do(t, "GET", "/api/streams/passwords", nil, ""); r.status != 404 {
+		t.Fatalf("unknown stream type: got %d", r.status)
+	}
+	users := h.do(t, "GET", "/api/streams/user-"+h.userID(t, "ana"), nil, "")
+	if users.status != 403 {
+		t.Fatalf("supervisor reading a user stream: got %d, want 403", users.status)
+	}
+	h.as = "admin"
+	users = h.do(t, "GET", "/api/streams/user-"+h.userID(t, "ana"), nil, "")
+	if users.status != 200 || strings.Contains(users.raw, "argon2") || !strings.Contains(users.raw, "[oculto]") {
+		t.Fatalf("admin reading a user stream: got %d %s", users.status, users.raw)
+	}
+}

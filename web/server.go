@@ -58,6 +58,8 @@ type Config struct {
 	Location *time.Location
 	// BodyLimit caps request bodies (default 1 MiB).
 	BodyLimit int
+	// Streams reads raw stream histories (the event store).
+	Streams streamReader
 	// Live is the realtime hub mounted at /ws (nil: no live updates).
 	Live liveHub
 	// Auth logs people in and authenticates requests (auth.Service).
@@ -142,6 +144,8 @@ func (s *Server) routes() {
 	api.Get("/shifts", s.listShifts)
 	api.Put("/shifts/:date/:slot", s.putShift)
 	api.Delete("/shifts/:date/:slot", s.deleteShift)
+
+	api.Get("/streams/:stream", s.getStream)
 
 	api.Get("/log", s.listLog)
 	api.Post("/log", s.addLogEntry)

@@ -65,7 +65,7 @@ func newTestHub(t *testing.T) *testHub {
 	cmds := command.New(store, command.WithClock(now))
 	s := New(Config{
 		Log: log, Commands: cmds, Reads: model, Projector: proj, Auth: svc, PasswordParams: auth.TestParams,
-		Location: loc, BodyLimit: 64 << 10,
+		Location: loc, BodyLimit: 64 << 10, Streams: store,
 		Checks: []Check{{Name: "eventstore", Check: store.Ping}},
 	})
 	h := &testHub{Server: s, store: store, model: model, now: clock, cmds: cmds, proj: proj, cookies: map[string]string{}}
@@ -400,4 +400,13 @@ func TestBodyLimitOverRealHTTP(t *testing.T) {
 	if resp.StatusCode != 413 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/problem+json") {
 		t.Fatalf("got %d %q %s", resp.StatusCode, resp.Header.Get("Content-Type"), raw)
 	}
+}
+
+func (h *testHub) userID(t *testing.T, username string) string {
+	t.Helper()
+	u, ok, err := h.model.UserByName(context.Background(), username)
+	if err != nil || !ok {
+		t.Fatalf("user %s: %v %v", username, ok, err)
+	}
+	return u.ID
 }

@@ -175,6 +175,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		SecureCookies:  m.Config.SecureCookies,
 		PasswordParams: m.PasswordParams,
 		Location:       loc,
+		Streams:        st.events,
 		Checks:         []web.Check{{Name: "eventstore", Check: st.events.Ping}, {Name: "broker", Check: fl.ping}},
 	})
 	m.server = server
