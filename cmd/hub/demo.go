@@ -76,7 +76,8 @@ func seedDemo(ctx context.Context, cmds *command.Handler, st *stores, loc *time.
 	}
 	level := domain.LevelAmarilla
 	reason := "Se cancela la Alerta Temprana Preventiva y se declara Alerta Amarilla por aumento de la altura de ola"
-	if err := run(domain.AlertStream(ids[1]), domain.EditAlert{Level: &level, Reason: reason, At: ago(3)}); err != nil {
+	title := "Alerta Amarilla por marejadas en el litoral regional"
+	if err := run(domain.AlertStream(ids[1]), domain.EditAlert{Level: &level, Title: &title, Reason: reason, At: ago(3)}); err != nil {
 		return err
 	}
 	if err := run(domain.AlertStream(ids[3]), domain.CancelAlert{Reason: "Condiciones meteorológicas normalizadas", At: ago(24)}); err != nil {
