@@ -10,7 +10,7 @@ export HUB_ADMIN_PASSWORD ?= vigia-admin-demo
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: run run-cluster test test-short build lint bench clean
+.PHONY: run run-cluster test test-short build lint bench screenshots clean
 
 ## run: the hub on the embedded default (SQLite under ./data, in-memory read models) with demo data, at http://localhost:8080
 run: build
@@ -48,6 +48,14 @@ lint:
 ## bench: the go test benchmarks of the hot paths
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## bench-hub: hub bench at its defaults, against a hub of its own (about 2-3 minutes; docs/benchmarks.md)
+bench-hub: build
+	./$(BIN) bench
+
+## screenshots: refresh docs/screenshots from a demo hub in headless Chromium
+screenshots:
+	HUB_SCREENSHOTS=1 $(GO) test -count=1 -run TestBrowserScreenshots ./cmd/hub/
 
 clean:
 	rm -rf bin
