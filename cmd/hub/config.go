@@ -115,9 +115,7 @@ func (c *Config) validateStore() error {
 		errs = append(errs, fmt.Errorf("log-format %q: want auto, json or console", c.LogFormat))
 	}
 	switch c.eventStoreKind() {
-	case "sqlite", "postgres":
-	case "esdb":
-		errs = append(errs, fmt.Errorf("eventstore %q: this build does not include the EventStoreDB adapter yet", redact(c.EventStore)))
+	case "sqlite", "postgres", "esdb":
 	default:
 		errs = append(errs, fmt.Errorf("eventstore %q: want empty, sqlite://, postgres:// or esdb://", redact(c.EventStore)))
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/senapred-valparaiso/vigia/command"
 	"github.com/senapred-valparaiso/vigia/domain"
 	"github.com/senapred-valparaiso/vigia/eventstore"
+	esdbstore "github.com/senapred-valparaiso/vigia/eventstore/esdb"
 	pgstore "github.com/senapred-valparaiso/vigia/eventstore/postgres"
 	"github.com/senapred-valparaiso/vigia/eventstore/sqlite"
 )
@@ -61,6 +62,12 @@ func openStores(ctx context.Context, c *Config, now func() time.Time) (*stores, 
 // openEventStore opens the store HUB_EVENTSTORE names.
 func openEventStore(ctx context.Context, c *Config, now func() time.Time) (eventstore.Store, error) {
 	switch c.eventStoreKind() {
+	case "esdb":
+		s, err := esdbstore.Open(ctx, c.EventStore)
+		if err != nil {
+			return nil, fmt.Errorf("open event store %s: %w", redact(c.EventStore), err)
+		}
+		return s, nil
 	case "postgres":
 		s, err := pgstore.Open(ctx, c.EventStore, pgstore.WithClock(now))
 		if err != nil {
