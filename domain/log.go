@@ -10,7 +10,12 @@ import (
 type Log struct {
 	Date    string
 	Entries []*LogEntry
+	// index maps an entry ID to its place in Entries, for the first
+	// indexed entries. A Log decoded from JSON (a read model stores one per
+	// day) has no index: Entry looks past it, and the next Apply completes
+	// it.
 	index   map[string]int
+	indexed int
 }
 
 // LogEntry is one novedad.
@@ -32,12 +37,30 @@ type LogEntry struct {
 	Reason      string    `json:"reason,omitempty"`
 }
 
-// Entry returns the entry with id, or nil.
+// Entry returns the entry with id, or nil. It does not change l, so
+// concurrent readers are safe.
 func (l *Log) Entry(id string) *LogEntry {
+	// Entries not indexed yet are newer than the indexed ones; the newest
+	// entry with an ID wins, as in the index.
+	for i := len(l.Entries) - 1; i >= l.indexed; i-- {
+		if l.Entries[i].ID == id {
+			return l.Entries[i]
+		}
+	}
 	if i, ok := l.index[id]; ok {
 		return l.Entries[i]
 	}
 	return nil
+}
+
+// reindex indexes the entries the index does not cover yet.
+func (l *Log) reindex() {
+	if l.index == nil {
+		l.index = make(map[string]int, len(l.Entries))
+	}
+	for ; l.indexed < len(l.Entries); l.indexed++ {
+		l.index[l.Entries[l.indexed].ID] = l.indexed
+	}
 }
 
 // Category classifies a log entry.
@@ -198,13 +221,12 @@ func (l *Log) Decide(c Command) ([]Event, error) {
 
 // Apply implements Aggregate.
 func (l *Log) Apply(e Event) {
-	if l.index == nil {
-		l.index = map[string]int{}
-	}
+	l.reindex()
 	switch e := e.(type) {
 	case *LogEntryAdded:
 		l.Date = e.Date
 		l.index[e.EntryID] = len(l.Entries)
+		l.indexed++
 		l.Entries = append(l.Entries, &LogEntry{ID: e.EntryID, Date: e.Date, Category: e.Category, Text: e.Text, Comunas: e.Comunas, AlertID: e.AlertID, By: e.By, At: e.At, Version: 1})
 	case *LogEntryCorrected:
 		if cur := l.Entry(e.EntryID); cur != nil {

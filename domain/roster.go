@@ -13,9 +13,11 @@ import (
 type Roster struct {
 	Date  string
 	Slots map[string]*Shift
-	// revisions counts the changes of every slot ever touched, so a slot
-	// that was unassigned and assigned again keeps a growing version.
-	revisions map[string]int
+	// Revisions counts the changes of every slot ever touched, so a slot
+	// that was unassigned and assigned again keeps a growing version. It is
+	// exported so that a read model can store a Roster as JSON and resume
+	// its fold.
+	Revisions map[string]int
 }
 
 // Shift is who is on duty in one slot.
@@ -34,7 +36,7 @@ type Shift struct {
 // currently assigned. It is the slot's ETag.
 func (r *Roster) SlotVersion(slot string) (version int, assigned bool) {
 	_, assigned = r.Slots[slot]
-	return r.revisions[slot], assigned
+	return r.Revisions[slot], assigned
 }
 
 // SortedShifts returns the assigned shifts by start time, then slot.
@@ -226,16 +228,18 @@ func (r *Roster) assign(c AssignShift) ([]Event, error) {
 func (r *Roster) Apply(e Event) {
 	if r.Slots == nil {
 		r.Slots = map[string]*Shift{}
-		r.revisions = map[string]int{}
+	}
+	if r.Revisions == nil {
+		r.Revisions = map[string]int{}
 	}
 	switch e := e.(type) {
 	case *ShiftAssigned:
 		r.Date = e.Date
-		r.revisions[e.Slot]++
-		r.Slots[e.Slot] = &Shift{Slot: e.Slot, Start: e.Start, End: e.End, Lead: e.Lead, Operators: e.Operators, Notes: e.Notes, Version: r.revisions[e.Slot], UpdatedAt: e.At}
+		r.Revisions[e.Slot]++
+		r.Slots[e.Slot] = &Shift{Slot: e.Slot, Start: e.Start, End: e.End, Lead: e.Lead, Operators: e.Operators, Notes: e.Notes, Version: r.Revisions[e.Slot], UpdatedAt: e.At}
 	case *ShiftUnassigned:
 		r.Date = e.Date
-		r.revisions[e.Slot]++
+		r.Revisions[e.Slot]++
 		delete(r.Slots, e.Slot)
 	}
 }

@@ -21,16 +21,47 @@ type ReadModel interface {
 	Apply(ctx context.Context, events []eventstore.Event) ([]Change, error)
 }
 
+// SharedReadModel is a ReadModel that several hub instances share, such
+// as the Postgres one. Exactly one instance's projector applies to it at a
+// time (the one holding its lease); the others stand by, serve reads, follow
+// the checkpoint the active one commits (for WaitFor), and take over when
+// the lease is released or its holder goes away. Apply must stay safe
+// without the lease (it serialises on the checkpoint and skips what is
+// already applied): the lease decides who works, not what is correct.
+type SharedReadModel interface {
+	ReadModel
+	// Lead blocks until this instance holds the lease, or ctx ends. While it
+	// waits it calls standby with the model's checkpoint whenever that may
+	// have moved (another instance committed), and at least every few
+	// seconds. An error means the model cannot be reached; call it again.
+	Lead(ctx context.Context, standby func(eventstore.Position)) (Lease, error)
+	// TryLead takes the lease if no instance holds it, without waiting.
+	TryLead(ctx context.Context) (lease Lease, ok bool, err error)
+}
+
+// Lease is the right to apply to a SharedReadModel.
+type Lease interface {
+	// Lost is closed when the lease is gone (its connection dropped, so
+	// another instance may take over) or released.
+	Lost() <-chan struct{}
+	// Release gives the lease up.
+	Release() error
+}
+
 // Notifier receives change notices after they are committed. A broker
 // adapter in cmd/hub satisfies it.
 type Notifier interface {
 	Notify(ctx context.Context, c Change) error
 }
 
-// Projector keeps a read model up to date with the event store.
+// Projector keeps a read model up to date with the event store. Over a
+// SharedReadModel it applies only while it holds the model's lease, and
+// otherwise stands by, following the checkpoint the active instance
+// commits.
 type Projector struct {
 	store    eventstore.Store
 	model    ReadModel
+	shared   SharedReadModel // model, when several instances share it
 	notifier Notifier
 	log      zerolog.Logger
 	filter   eventstore.Filter
@@ -40,27 +71,85 @@ type Projector struct {
 	applied eventstore.Position
 	advance chan struct{} // closed and replaced whenever applied moves
 	live    bool
+	leading bool
+	lease   Lease // taken by CatchUp, handed to Run
+}
+
+// EventFilter selects the events of $all that read models project: those
+// of the streams the hub writes.
+func EventFilter() eventstore.Filter {
+	return eventstore.Filter{StreamPrefixes: domain.StreamPrefixes}
+}
+
+// ProjectorOption configures a Projector.
+type ProjectorOption func(*Projector)
+
+// WithBatchSize sets how many events the projector applies per Apply at
+// most (default 512). n <= 0 keeps the default.
+func WithBatchSize(n int) ProjectorOption {
+	return func(p *Projector) {
+		if n > 0 {
+			p.batch = n
+		}
+	}
 }
 
 // NewProjector returns a projector of store into model; notifier may be nil.
-func NewProjector(store eventstore.Store, model ReadModel, notifier Notifier, log zerolog.Logger) *Projector {
-	return &Projector{
+func NewProjector(store eventstore.Store, model ReadModel, notifier Notifier, log zerolog.Logger, opts ...ProjectorOption) *Projector {
+	p := &Projector{
 		store: store, model: model, notifier: notifier,
 		log:    log.With().Str("component", "projector").Logger(),
-		filter: eventstore.Filter{StreamPrefixes: domain.StreamPrefixes},
+		filter: EventFilter(),
 		batch:  512, advance: make(chan struct{}),
 	}
+	p.shared, _ = model.(SharedReadModel)
+	for _, o := range opts {
+		o(p)
+	}
+	return p
 }
 
 // CatchUp applies every stored event after the read model's checkpoint and
 // returns when the model has reached the end of the log as it was when
 // reading stopped. Change notices are not sent for catch-up: clients that
 // connect afterwards read the current state.
+//
+// Over a SharedReadModel that another instance is already projecting,
+// CatchUp applies nothing: it adopts the shared checkpoint and returns 0,
+// and Run stands by. Otherwise it takes the lease and keeps it for Run.
 func (p *Projector) CatchUp(ctx context.Context) (int, error) {
+	if p.shared != nil {
+		p.mu.Lock()
+		held := p.lease != nil
+		p.mu.Unlock()
+		if !held {
+			lease, ok, err := p.shared.TryLead(ctx)
+			if err != nil {
+				return 0, fmt.Errorf("catch up: %w", err)
+			}
+			if !ok {
+				cp, err := p.model.Checkpoint(ctx)
+				if err != nil {
+					return 0, fmt.Errorf("catch up: %w", err)
+				}
+				p.setApplied(cp)
+				p.log.Info().Str("position", cp.String()).Msg("another instance is projecting; standing by")
+				return 0, nil
+			}
+			p.mu.Lock()
+			p.lease = lease
+			p.mu.Unlock()
+		}
+	}
+	return p.catchUp(ctx)
+}
+
+func (p *Projector) catchUp(ctx context.Context) (int, error) {
 	from, err := p.model.Checkpoint(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("catch up: %w", err)
 	}
+	p.setApplied(from)
 	total := 0
 	for {
 		evs, err := p.store.ReadAll(ctx, from, p.filter, p.batch)
@@ -81,8 +170,90 @@ func (p *Projector) CatchUp(ctx context.Context) (int, error) {
 
 // Run follows the log live until ctx ends, resubscribing with backoff when
 // the subscription fails. It never returns an error other than ctx's.
+//
+// Over a SharedReadModel it first waits for the lease (standing by: Live
+// and WaitFor follow the shared checkpoint meanwhile), follows the log
+// while it holds the lease, and goes back to standing by when it loses it.
 func (p *Projector) Run(ctx context.Context) error {
-	backoff := 100 * time.Millisecond
+	if p.shared == nil {
+		p.setLeading(true)
+		defer p.setLeading(false)
+		return p.runLeading(ctx)
+	}
+	backoff := minBackoff
+	for {
+		p.mu.Lock()
+		lease := p.lease
+		p.lease = nil
+		p.mu.Unlock()
+		if lease == nil {
+			var err error
+			lease, err = p.shared.Lead(ctx, p.standby)
+			if err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				p.setLive(false)
+				p.log.Error().Err(err).Dur("retry_in", backoff).Msg("read model unreachable; retrying")
+				if !sleep(ctx, backoff) {
+					return ctx.Err()
+				}
+				backoff = min(2*backoff, maxBackoff)
+				continue
+			}
+		}
+		backoff = minBackoff
+		p.log.Info().Msg("projector active: holding the read model's lease")
+		leadCtx, cancel := context.WithCancel(ctx)
+		go func() {
+			select {
+			case <-lease.Lost():
+			case <-leadCtx.Done():
+			}
+			cancel()
+		}()
+		p.setLeading(true)
+		_ = p.runLeading(leadCtx)
+		p.setLeading(false)
+		p.setLive(false)
+		cancel()
+		if err := lease.Release(); err != nil {
+			p.log.Debug().Err(err).Msg("release lease")
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		p.log.Warn().Msg("read model lease lost; standing by")
+	}
+}
+
+// standby is called by SharedReadModel.Lead with the shared checkpoint.
+func (p *Projector) standby(pos eventstore.Position) {
+	p.setApplied(pos)
+	p.setLive(true)
+}
+
+const (
+	minBackoff = 100 * time.Millisecond
+	maxBackoff = 5 * time.Second
+)
+
+// sleep waits d or until ctx ends; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// runLeading follows the log until ctx ends, with backoff between
+// attempts.
+func (p *Projector) runLeading(ctx context.Context) error {
+	backoff := minBackoff
 	for {
 		err := p.follow(ctx)
 		if ctx.Err() != nil {
@@ -90,14 +261,10 @@ func (p *Projector) Run(ctx context.Context) error {
 		}
 		p.setLive(false)
 		p.log.Error().Err(err).Dur("retry_in", backoff).Msg("projection interrupted")
-		select {
-		case <-ctx.Done():
+		if !sleep(ctx, backoff) {
 			return ctx.Err()
-		case <-time.After(backoff):
 		}
-		if backoff < 5*time.Second {
-			backoff *= 2
-		}
+		backoff = min(2*backoff, maxBackoff)
 	}
 }
 
@@ -106,6 +273,7 @@ func (p *Projector) follow(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
+	p.setApplied(from)
 	sub, err := p.store.Subscribe(ctx, from, p.filter)
 	if err != nil {
 		return fmt.Errorf("subscribe from %s: %w", from, err)
@@ -169,14 +337,32 @@ func (p *Projector) setLive(v bool) {
 	p.mu.Unlock()
 }
 
-// Live reports whether the projector is following the log.
+func (p *Projector) setLeading(v bool) {
+	p.mu.Lock()
+	p.leading = v
+	p.mu.Unlock()
+}
+
+// Live reports whether the projector is following the log: as the active
+// instance, its subscription runs; standing by, it reaches the shared read
+// model and follows its checkpoint.
 func (p *Projector) Live() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.live
 }
 
-// Position returns the position of the last applied event.
+// Leading reports whether this projector is the one applying events: always
+// while Run runs over an unshared read model; over a SharedReadModel, while
+// it holds the lease.
+func (p *Projector) Leading() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.leading
+}
+
+// Position returns the position of the last applied event (standing by,
+// the shared checkpoint as last seen).
 func (p *Projector) Position() eventstore.Position {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -185,6 +371,8 @@ func (p *Projector) Position() eventstore.Position {
 
 // WaitFor blocks until the read model has applied pos, or ctx ends. It lets
 // a handler answer a write only once a read of the same data would see it.
+// It works standing by too: the shared checkpoint moves as the active
+// instance commits.
 func (p *Projector) WaitFor(ctx context.Context, pos eventstore.Position) error {
 	for {
 		p.mu.Lock()
@@ -199,4 +387,17 @@ func (p *Projector) WaitFor(ctx context.Context, pos eventstore.Position) error 
 		case <-ch:
 		}
 	}
+}
+
+// Close releases a lease CatchUp took and Run never used. Run releases its
+// own lease when it returns.
+func (p *Projector) Close() error {
+	p.mu.Lock()
+	lease := p.lease
+	p.lease = nil
+	p.mu.Unlock()
+	if lease != nil {
+		return lease.Release()
+	}
+	return nil
 }

@@ -1,51 +1,39 @@
 package projections
 
 import (
-	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/senapred-valparaiso/vigia/domain"
 	"github.com/senapred-valparaiso/vigia/eventstore"
 )
 
-// State is the fold of the event log into every read model's rows. It is
-// not safe for concurrent use; read models guard it. The zero value is not
-// ready: use NewState.
+// State is the fold of the event log into every read model's rows: a
+// StreamState per stream, and the indexes the queries need. It is not safe
+// for concurrent use; read models guard it. The zero value is not ready:
+// use NewState.
 type State struct {
 	position eventstore.Position
-	alerts   map[string]*alertRow
-	rosters  map[string]*rosterRow
-	logs     map[string]*domain.Log
-	entryDay map[string]string
+	streams  map[string]*StreamState
+	alerts   map[string]*AlertState  // by alert ID
+	rosters  map[string]*RosterState // by date
+	logs     map[string]*domain.Log  // by date
+	entryDay map[string]string       // log entry ID → date of its stream
 	informes map[string]*domain.Informe
-	users    map[string]*userRow
-	byName   map[string]string
-}
-
-type alertRow struct {
-	state domain.Alert
-	last  eventstore.Event
-}
-
-type rosterRow struct {
-	roster domain.Roster
-	by     map[string]string
-}
-
-type userRow struct {
-	state   domain.User
-	version uint64
+	users    map[string]*UserState // by user ID
+	byName   map[string]string     // username → user ID
 }
 
 // NewState returns the state of an empty log.
 func NewState() *State {
 	return &State{
-		alerts:   map[string]*alertRow{},
-		rosters:  map[string]*rosterRow{},
+		streams:  map[string]*StreamState{},
+		alerts:   map[string]*AlertState{},
+		rosters:  map[string]*RosterState{},
 		logs:     map[string]*domain.Log{},
 		entryDay: map[string]string{},
 		informes: map[string]*domain.Informe{},
-		users:    map[string]*userRow{},
+		users:    map[string]*UserState{},
 		byName:   map[string]string{},
 	}
 }
@@ -60,110 +48,41 @@ func (s *State) Apply(ev eventstore.Event) (c Change, ok bool, err error) {
 	if !s.position.IsZero() && ev.Position.Compare(s.position) <= 0 {
 		return Change{}, false, nil
 	}
-	e, err := domain.Decode(ev.Type, ev.Schema, ev.Data)
+	e, err := Decode(ev)
 	if err != nil {
-		return Change{}, false, fmt.Errorf("apply %s@%d: %w", ev.Stream, ev.Version, err)
+		return Change{}, false, err
 	}
 	s.position = ev.Position
-	c, ok = s.apply(ev, e)
-	c.Position = ev.Position
+	st := s.streams[ev.Stream]
+	if st == nil {
+		st = &StreamState{}
+		s.streams[ev.Stream] = st
+	}
+	c, ok = st.Apply(ev, e)
+	s.index(ev.Stream, st, e)
 	return c, ok, nil
 }
 
-func (s *State) apply(ev eventstore.Event, e domain.Event) (Change, bool) {
-	switch e := e.(type) {
-	case *domain.AlertDeclared, *domain.AlertLevelChanged, *domain.AlertScopeChanged, *domain.AlertDetailsUpdated, *domain.AlertCancelled:
-		id := ev.Stream[len(domain.AlertPrefix):]
-		row := s.alerts[id]
-		if row == nil {
-			row = &alertRow{}
-			s.alerts[id] = row
+// index makes st reachable by the keys the queries use.
+func (s *State) index(stream string, st *StreamState, e domain.Event) {
+	switch {
+	case st.Alert != nil:
+		s.alerts[strings.TrimPrefix(stream, domain.AlertPrefix)] = st.Alert
+	case st.Roster != nil:
+		s.rosters[strings.TrimPrefix(stream, domain.RosterPrefix)] = st.Roster
+	case st.Log != nil:
+		date := strings.TrimPrefix(stream, domain.LogPrefix)
+		s.logs[date] = st.Log
+		if add, ok := e.(*domain.LogEntryAdded); ok {
+			s.entryDay[add.EntryID] = date
 		}
-		row.state.Apply(e)
-		row.last = ev
-		typ := "alert.updated"
-		switch e.(type) {
-		case *domain.AlertDeclared:
-			typ = "alert.declared"
-		case *domain.AlertCancelled:
-			typ = "alert.cancelled"
-		}
-		v := NewAlertView(&row.state, ev)
-		return Change{Topic: TopicAlerts, Type: typ, Region: v.Region, Comunas: row.state.Scope.ComunaCodes(), Data: v}, true
-	case *domain.ShiftAssigned, *domain.ShiftUnassigned:
-		date := ev.Stream[len(domain.RosterPrefix):]
-		row := s.rosters[date]
-		if row == nil {
-			row = &rosterRow{by: map[string]string{}}
-			s.rosters[date] = row
-		}
-		row.roster.Apply(e)
-		slot := slotOf(e)
-		row.by[slot] = ev.Actor.Username
-		ver, _ := row.roster.SlotVersion(slot)
-		ch := ShiftChange{Date: date, Slot: slot, Version: ver}
-		if sh, ok := row.roster.Slots[slot]; ok {
-			ch.Shift = &ShiftView{Date: date, Shift: *sh, UpdatedBy: ev.Actor.Username}
-		}
-		return Change{Topic: TopicShifts, Type: "shift.updated", Data: ch}, true
-	case *domain.LogEntryAdded, *domain.LogEntryCorrected:
-		date := ev.Stream[len(domain.LogPrefix):]
-		l := s.logs[date]
-		if l == nil {
-			l = &domain.Log{}
-			s.logs[date] = l
-		}
-		l.Apply(e)
-		typ, id := "log.added", ""
-		switch e := e.(type) {
-		case *domain.LogEntryAdded:
-			id = e.EntryID
-			s.entryDay[id] = date
-		case *domain.LogEntryCorrected:
-			typ, id = "log.corrected", e.EntryID
-		}
-		entry := l.Entry(id)
-		if entry == nil {
-			return Change{}, false
-		}
-		return Change{Topic: TopicLog, Type: typ, Comunas: entry.Comunas, Data: LogEntryView{*entry}}, true
-	case *domain.InformeReceived:
-		date := ev.Stream[len(domain.InformePrefix):]
-		inf := s.informes[date]
-		if inf == nil {
-			inf = &domain.Informe{}
-			s.informes[date] = inf
-		}
-		inf.Apply(e)
-		return Change{Topic: TopicInformes, Type: "informe.received", Data: *inf.Header}, true
-	case *domain.UserCreated, *domain.UserRoleChanged, *domain.UserPasswordChanged, *domain.UserDisabled:
-		id := ev.Stream[len(domain.UserPrefix):]
-		row := s.users[id]
-		if row == nil {
-			row = &userRow{}
-			s.users[id] = row
-		}
-		row.state.Apply(e)
-		row.version = ev.Version
-		s.byName[row.state.Username] = id
-		return Change{Topic: TopicUsers, Type: "user.updated", Data: userView(row)}, true
+	case st.Informe != nil:
+		s.informes[strings.TrimPrefix(stream, domain.InformePrefix)] = st.Informe
+	case st.User != nil:
+		id := strings.TrimPrefix(stream, domain.UserPrefix)
+		s.users[id] = st.User
+		s.byName[st.User.User.Username] = id
 	}
-	return Change{}, false
-}
-
-func slotOf(e domain.Event) string {
-	switch e := e.(type) {
-	case *domain.ShiftAssigned:
-		return e.Slot
-	case *domain.ShiftUnassigned:
-		return e.Slot
-	}
-	return ""
-}
-
-func userView(r *userRow) UserView {
-	u := r.state
-	return UserView{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Role: u.Role, Disabled: u.Disabled, CreatedAt: u.CreatedAt, PasswordHash: u.PasswordHash, Version: r.version}
 }
 
 // StatusAll selects alerts of every status.
@@ -174,10 +93,10 @@ const StatusAll = "all"
 func (s *State) Alerts(status string) []AlertView {
 	out := make([]AlertView, 0, len(s.alerts))
 	for _, r := range s.alerts {
-		if status != StatusAll && string(r.state.Status) != status {
+		if status != StatusAll && string(r.Alert.Status) != status {
 			continue
 		}
-		out = append(out, NewAlertView(&r.state, r.last))
+		out = append(out, r.View())
 	}
 	SortAlerts(out)
 	return out
@@ -204,20 +123,16 @@ func (s *State) Alert(id string) (AlertView, bool) {
 	if !ok {
 		return AlertView{}, false
 	}
-	return NewAlertView(&r.state, r.last), true
+	return r.View(), true
 }
 
 // Shifts returns the day's assigned shifts by start time.
 func (s *State) Shifts(date string) []ShiftView {
-	out := []ShiftView{}
 	row := s.rosters[date]
 	if row == nil {
-		return out
+		return []ShiftView{}
 	}
-	for _, sh := range row.roster.SortedShifts() {
-		out = append(out, ShiftView{Date: date, Shift: sh, UpdatedBy: row.by[sh.Slot]})
-	}
-	return out
+	return row.Shifts(date)
 }
 
 // Log returns the day's entries in the order they were written.
@@ -259,7 +174,7 @@ func (s *State) UserByName(username string) (UserView, bool) {
 	if !ok {
 		return UserView{}, false
 	}
-	return userView(s.users[id]), true
+	return s.users[id].View(), true
 }
 
 // UserByID returns a user by ID.
@@ -268,14 +183,14 @@ func (s *State) UserByID(id string) (UserView, bool) {
 	if !ok {
 		return UserView{}, false
 	}
-	return userView(r), true
+	return r.View(), true
 }
 
 // Users returns every user by username.
 func (s *State) Users() []UserView {
 	out := make([]UserView, 0, len(s.users))
 	for _, r := range s.users {
-		out = append(out, userView(r))
+		out = append(out, r.View())
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Username < out[j].Username })
 	return out

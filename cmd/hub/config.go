@@ -85,8 +85,8 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("addr %q: want host:port or :port", c.Addr))
 	}
 	errs = append(errs, c.validateStore())
-	if c.ReadModel != "memory" {
-		errs = append(errs, fmt.Errorf("readmodel %q: this build supports only memory so far", redact(c.ReadModel)))
+	if c.readModelKind() == "" {
+		errs = append(errs, fmt.Errorf("readmodel %q: want memory or postgres://…", redact(c.ReadModel)))
 	}
 	switch {
 	case c.Broker == "memory":

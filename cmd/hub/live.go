@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -29,6 +30,7 @@ type brokerNotifier struct {
 	done    chan struct{}
 	last    string
 	timeout time.Duration
+	close   sync.Once
 }
 
 func newBrokerNotifier(b realtime.Broker, log zerolog.Logger) *brokerNotifier {
@@ -77,6 +79,6 @@ func (n *brokerNotifier) run() {
 // Close publishes what is queued (each bounded by the timeout) and stops.
 // Call it after the projector has stopped.
 func (n *brokerNotifier) Close() {
-	close(n.queue)
+	n.close.Do(func() { close(n.queue) })
 	<-n.done
 }

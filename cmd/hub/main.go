@@ -35,6 +35,9 @@ Commands:
   serve          run the hub (HTTP API, live updates, browser UI)
   user add       create a user (admin, supervisor, operator, viewer, display)
   token create   create an API token for a script or a wall display
+  projections rebuild [name]
+                 replay the log into fresh read-model tables and swap them in
+  migrate        apply the Postgres schema migrations (event store, read model)
   help           show this help, or "hub help <command>"
   version        print the version
 
@@ -59,6 +62,10 @@ func run(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout
 		err = runUser(ctx, rest, getenv, stdin, stdout, stderr)
 	case "token":
 		err = runToken(ctx, rest, getenv, stdout, stderr)
+	case "projections":
+		err = runProjections(ctx, rest, getenv, stdout, stderr)
+	case "migrate":
+		err = runMigrate(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "hub", version)
 	case "help", "-h", "--help":

@@ -102,6 +102,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 			if m.fleet != nil {
 				err = errors.Join(err, m.fleet.Close())
 			}
+			if m.closeModel != nil { // a Postgres read model's pool, and the lease CatchUp took
+				err = errors.Join(err, m.closeModel())
+			}
 			err = errors.Join(err, st.Close())
 		}
 	}()
@@ -176,7 +179,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		PasswordParams: m.PasswordParams,
 		Location:       loc,
 		Streams:        st.events,
-		Checks:         []web.Check{{Name: "eventstore", Check: st.events.Ping}, {Name: "broker", Check: fl.ping}},
+		Checks:         []web.Check{{Name: "eventstore", Check: st.events.Ping}, {Name: "broker", Check: fl.ping}, {Name: "readmodel", Check: m.model.Ping}},
 	})
 	m.server = server
 	ln, err := net.Listen("tcp", m.Config.Addr)

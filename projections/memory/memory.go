@@ -7,9 +7,8 @@
 package memory
 
 import (
-	"sync"
-
 	"context"
+	"sync"
 
 	"github.com/senapred-valparaiso/vigia/domain"
 	"github.com/senapred-valparaiso/vigia/eventstore"
@@ -50,6 +49,9 @@ func (m *ReadModel) Apply(_ context.Context, events []eventstore.Event) ([]proje
 	}
 	return out, nil
 }
+
+// Ping implements a readiness check: memory is always there.
+func (m *ReadModel) Ping(context.Context) error { return nil }
 
 // Alerts returns alerts of a status ("vigente", "cancelada", "all").
 func (m *ReadModel) Alerts(_ context.Context, status string) ([]projections.AlertView, error) {
