@@ -31,6 +31,7 @@ type reads interface {
 	UserByName(ctx context.Context, username string) (projections.UserView, bool, error)
 	UserByID(ctx context.Context, id string) (projections.UserView, bool, error)
 	Users(ctx context.Context) ([]projections.UserView, error)
+	Audit(ctx context.Context, q projections.AuditQuery) ([]projections.AuditRecord, error)
 }
 
 // projector is the running projection, for read-your-writes and readiness.
@@ -146,6 +147,7 @@ func (s *Server) routes() {
 	api.Delete("/shifts/:date/:slot", s.deleteShift)
 
 	api.Get("/streams/:stream", s.getStream)
+	api.Get("/audit", s.getAudit)
 
 	api.Get("/log", s.listLog)
 	api.Post("/log", s.addLogEntry)

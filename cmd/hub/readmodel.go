@@ -24,6 +24,7 @@ type readModel interface {
 	UserByName(ctx context.Context, username string) (projections.UserView, bool, error)
 	UserByID(ctx context.Context, id string) (projections.UserView, bool, error)
 	Users(ctx context.Context) ([]projections.UserView, error)
+	Audit(ctx context.Context, q projections.AuditQuery) ([]projections.AuditRecord, error)
 	// Ping is the read model's readiness check ("readmodel" in /readyz).
 	Ping(ctx context.Context) error
 }

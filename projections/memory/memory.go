@@ -19,6 +19,9 @@ import (
 type ReadModel struct {
 	mu    sync.RWMutex
 	state *projections.State
+	// audit is the audit index: one record per applied event, in position
+	// order (see Audit).
+	audit []projections.AuditRecord
 }
 
 var _ projections.ReadModel = (*ReadModel)(nil)
@@ -39,9 +42,12 @@ func (m *ReadModel) Apply(_ context.Context, events []eventstore.Event) ([]proje
 	defer m.mu.Unlock()
 	out := make([]projections.Change, 0, len(events))
 	for _, ev := range events {
-		c, ok, err := m.state.Apply(ev)
+		c, ok, rec, err := m.state.ApplyAudited(ev)
 		if err != nil {
 			return out, err
+		}
+		if rec != nil {
+			m.audit = append(m.audit, *rec)
 		}
 		if ok {
 			out = append(out, c)

@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/senapred-valparaiso/vigia/domain"
-	"github.com/senapred-valparaiso/vigia/eventstore"
 	"github.com/senapred-valparaiso/vigia/projections"
 )
 
@@ -156,42 +156,30 @@ func (m *ReadModel) Users(ctx context.Context) ([]projections.UserView, error) {
 	return out, nil
 }
 
-// AuditRecord is one row of the audit index: who did what to which stream,
-// when. The event itself, and so what changed, is in the log at Position.
-type AuditRecord struct {
-	Position      eventstore.Position `json:"position"`
-	Stream        string              `json:"stream"`
-	Type          string              `json:"type"`
-	Version       uint64              `json:"version"`
-	Actor         eventstore.Actor    `json:"actor"`
-	RecordedAt    time.Time           `json:"recorded_at"`
-	CorrelationID string              `json:"correlation_id,omitempty"`
-}
+// AuditRecord and AuditQuery are the shapes both read models share. The
+// Postgres index does not store Summary or Diff (its rows are written from
+// the envelope alone, also by an audit-only rebuild that folds no state),
+// so its records leave them empty.
+type (
+	AuditRecord = projections.AuditRecord
+	AuditQuery  = projections.AuditQuery
+)
 
-// AuditQuery selects audit records; zero fields do not filter.
-type AuditQuery struct {
-	Actor  string // username
-	Stream string
-	Type   string
-	From   time.Time // recorded at or after
-	To     time.Time // recorded before
-	// After resumes a listing: records positioned after it.
-	After eventstore.Position
-	// Limit caps the records returned (default and maximum 1000).
-	Limit int
-}
-
-// Audit returns the audit records q selects, oldest first.
+// Audit returns the audit records q selects, in q's order.
 func (m *ReadModel) Audit(ctx context.Context, q AuditQuery) ([]AuditRecord, error) {
 	if m.isClosed() {
 		return nil, fmt.Errorf("audit: %w", errClosed)
 	}
-	if q.Limit <= 0 || q.Limit > 1000 {
-		q.Limit = 1000
-	}
-	c, p, err := columns(q.After)
+	q = q.Normalize()
+	ac, ap, err := columns(q.After)
 	if err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
+	}
+	bc, bp := int64(math.MaxInt64), int64(math.MaxInt64)
+	if !q.Before.IsZero() {
+		if bc, bp, err = columns(q.Before); err != nil {
+			return nil, fmt.Errorf("audit: %w", err)
+		}
 	}
 	var from, to *time.Time
 	if !q.From.IsZero() {
@@ -200,14 +188,23 @@ func (m *ReadModel) Audit(ctx context.Context, q AuditQuery) ([]AuditRecord, err
 	if !q.To.IsZero() {
 		to = &q.To
 	}
+	stream, prefix := q.Stream, ""
+	if q.StreamIsPrefix() {
+		stream, prefix = "", q.Stream
+	}
+	order := "ASC"
+	if q.Newest {
+		order = "DESC"
+	}
 	rows, err := m.pool.Query(ctx, `SELECT commit_position, prepare_position, stream, type, version,
 			actor_id, actor_username, actor_role, recorded_at, correlation_id
 		FROM rm_audit
-		WHERE (commit_position, prepare_position) > ($1, $2)
-			AND ($3 = '' OR actor_username = $3) AND ($4 = '' OR stream = $4) AND ($5 = '' OR type = $5)
-			AND ($6::timestamptz IS NULL OR recorded_at >= $6) AND ($7::timestamptz IS NULL OR recorded_at < $7)
-		ORDER BY commit_position, prepare_position LIMIT $8`,
-		c, p, q.Actor, q.Stream, q.Type, from, to, q.Limit)
+		WHERE (commit_position, prepare_position) > ($1, $2) AND (commit_position, prepare_position) < ($3, $4)
+			AND ($5 = '' OR actor_username = $5) AND ($6 = '' OR stream = $6) AND ($7 = '' OR starts_with(stream, $7))
+			AND ($8 = '' OR type = $8)
+			AND ($9::timestamptz IS NULL OR recorded_at >= $9) AND ($10::timestamptz IS NULL OR recorded_at < $10)
+		ORDER BY commit_position `+order+`, prepare_position `+order+` LIMIT $11`,
+		ac, ap, bc, bp, q.Actor, stream, prefix, q.Type, from, to, q.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("audit: %w", m.fail(err))
 	}
