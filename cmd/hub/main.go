@@ -38,6 +38,7 @@ Commands:
   projections rebuild [name]
                  replay the log into fresh read-model tables and swap them in
   migrate        apply the Postgres schema migrations (event store, read model)
+  bench          measure a hub under load and print one table (hub bench --help)
   help           show this help, or "hub help <command>"
   version        print the version
 
@@ -66,6 +67,8 @@ func run(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout
 		err = runProjections(ctx, rest, getenv, stdout, stderr)
 	case "migrate":
 		err = runMigrate(ctx, rest, getenv, stdout, stderr)
+	case "bench":
+		err = runBench(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "hub", version)
 	case "help", "-h", "--help":
