@@ -45,7 +45,11 @@ func BenchmarkFanOut(b *testing.B) {
 				n := min(batch, b.N-sent)
 				target.Store(int64((sent + n) * clients))
 				for i := range n {
-					s.publish(b, realtime.Message{Type: "alert.updated", Topic: realtime.TopicAlerts, Position: pos(sent + i + 1), Data: data})
+					m := realtime.Message{Type: "alert.updated", Topic: realtime.TopicAlerts, Position: pos(sent + i + 1), Data: data}
+					if sent+i > 0 {
+						m.Prev = pos(sent + i) // chained, as one publisher's notices are
+					}
+					s.publish(b, m)
 				}
 				select {
 				case <-done:

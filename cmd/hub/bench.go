@@ -88,9 +88,14 @@ Scenarios, in the order they run (each timed case lasts --duration):
            100 from one writer, and batches of 1 from --operators writers
   rebuild  appends --rebuild-events events (a year of log entries, alerts and
            shifts), then times replaying the whole log into a fresh memory
-           read model, as the hub does at start
-On a terminal a progress line shows on stderr. --profile-dir writes a CPU
-profile of this process per scenario (the WebSocket clients run in a child).`
+           read model, as the hub does at start; with --readmodel
+           postgres://… also that read model's own rebuild (fresh tables,
+           then swap)
+Notes under the table say, among other things, when other processes took
+more than 5% of the machine's CPU during a scenario (its numbers then
+understate the hub). On a terminal a progress line shows on stderr.
+--profile-dir writes a CPU profile of this process per scenario, and one of
+the WebSocket clients' process per client count.`
 
 // benchOrder is every scenario, in the order they run.
 var benchOrder = []string{"reads", "edits", "push", "memory", "appends", "rebuild"}
@@ -707,7 +712,7 @@ func (b *bench) reads(ctx context.Context) error {
 	b.progress.finish()
 	c := b.o.readConcurrency
 	name := fmt.Sprintf("GET /api/alerts, c=%d", c)
-	var done, failed atomic.Int64
+	var done, failed, size atomic.Int64
 	lats := make([][]time.Duration, c)
 	var firstErr firstError
 	// Warm up: every connection opened, then timed from a common start.
@@ -725,6 +730,7 @@ func (b *bench) reads(ctx context.Context) error {
 			req.SetRequestURI(b.base + "/api/alerts")
 			req.Header.Set("Cookie", b.cookie)
 			err := b.http.Do(req, resp)
+			size.Store(int64(len(resp.Body())))
 			ready.Done()
 			if err != nil {
 				firstErr.set(err)
@@ -776,6 +782,7 @@ func (b *bench) reads(ctx context.Context) error {
 		row.verdict = verdict(rate >= 20000 && s.p99 < 50*time.Millisecond)
 	}
 	b.rows = append(b.rows, row)
+	b.note("reads: each answer carried %.1f KB of JSON", float64(size.Load())/1000)
 	if n := failed.Load(); n > 0 {
 		b.note("reads: %d requests failed (first: %v)", n, firstErr.get())
 	}
