@@ -22,6 +22,7 @@ var forbidden = map[string][]string{
 	"auth":        {"domain", "eventstore", "projections", "realtime", "web", "command", "cmd"},
 	"command":     {"projections", "realtime", "web", "auth", "cmd"},
 	"projections": {"realtime", "web", "command", "auth", "cmd"},
+	"report":      {"realtime", "web", "command", "auth", "cmd"},
 	"web":         {"cmd"},
 }
 
