@@ -16,6 +16,8 @@ type Handler struct {
 	now   func() time.Time
 	// retries bounds the reload-and-retry loop on concurrent appends.
 	retries int
+	// cache holds recently folded aggregates; nil when off.
+	cache *cache
 }
 
 // Option configures a Handler.
@@ -24,9 +26,14 @@ type Option func(*Handler)
 // WithClock injects the clock commands are stamped with.
 func WithClock(now func() time.Time) Option { return func(h *Handler) { h.now = now } }
 
+// WithCache sets how many folded aggregates the handler keeps between
+// commands (default DefaultCache); n <= 0 turns the cache off, so that
+// every Load reads its whole stream.
+func WithCache(n int) Option { return func(h *Handler) { h.cache = newCache(n) } }
+
 // New returns a Handler over store.
 func New(store eventstore.Store, opts ...Option) *Handler {
-	h := &Handler{store: store, now: time.Now, retries: 8}
+	h := &Handler{store: store, now: time.Now, retries: 8, cache: newCache(DefaultCache)}
 	for _, o := range opts {
 		o(h)
 	}
@@ -89,24 +96,43 @@ func (e *StaleError) Error() string {
 // Is makes errors.Is(err, ErrStale) true.
 func (e *StaleError) Is(target error) bool { return target == ErrStale }
 
-// Load reads and folds a stream.
+// Load reads and folds a stream. The returned state is the caller's own.
+//
+// With the cache (the default), a stream folded before is not read again
+// from its start: Load copies the cached state and reads and folds only
+// the events after its version, so it also sees what other handlers or
+// processes appended meanwhile. After this handler's own Execute, Last is
+// the envelope Execute returned (its RecordedAt is the handler's clock).
 func (h *Handler) Load(ctx context.Context, stream string) (Loaded, error) {
-	l := Loaded{Stream: stream, State: domain.NewAggregate(stream), Version: NoVersion}
-	if l.State == nil {
-		return l, fmt.Errorf("load %s: unknown stream type", stream)
+	l, cached := h.cache.get(stream)
+	if !cached {
+		l = Loaded{Stream: stream, State: domain.NewAggregate(stream), Version: NoVersion}
+		if l.State == nil {
+			return l, fmt.Errorf("load %s: unknown stream type", stream)
+		}
 	}
-	events, err := h.store.ReadStream(ctx, stream, 0, eventstore.Forwards, 0)
+	events, err := h.store.ReadStream(ctx, stream, uint64(l.Version+1), eventstore.Forwards, 0)
 	if err != nil {
 		return l, fmt.Errorf("load %s: %w", stream, err)
+	}
+	if cached && len(events) > 0 && events[0].Version != uint64(l.Version+1) {
+		// Not the stream the cache knew (it cannot happen with these
+		// stores, which never delete): forget it and read it all.
+		h.cache.drop(stream)
+		return h.Load(ctx, stream)
 	}
 	for i := range events {
 		e, err := domain.Decode(events[i].Type, events[i].Schema, events[i].Data)
 		if err != nil {
+			h.cache.drop(stream)
 			return l, fmt.Errorf("load %s@%d: %w", stream, events[i].Version, err)
 		}
 		l.State.Apply(e)
 		l.Version = int64(events[i].Version)
 		l.Last = &events[i]
+	}
+	if len(events) > 0 {
+		h.cache.put(l)
 	}
 	return l, nil
 }
@@ -161,18 +187,33 @@ func (h *Handler) Execute(ctx context.Context, stream string, meta Meta, pre Pre
 		if err != nil {
 			return Result{Loaded: l}, fmt.Errorf("execute on %s: %w", stream, err)
 		}
-		return h.result(l, evs, data, res), nil
+		out, exact := h.result(l, evs, data, res)
+		if exact {
+			h.cache.put(out.Loaded)
+		} else {
+			h.cache.drop(stream)
+		}
+		return out, nil
 	}
 	return Result{}, fmt.Errorf("execute on %s: gave up after %d concurrent changes: %w", stream, h.retries+1, lastErr)
 }
 
 // result folds the appended events into the loaded state and builds their
-// envelopes as the store recorded them.
-func (h *Handler) result(l Loaded, evs []domain.Event, data []eventstore.EventData, res eventstore.AppendResult) Result {
-	out := Result{Loaded: l, Position: res.Position}
+// envelopes as the store recorded them. It folds the events as a later
+// Load would, decoded from the data appended (so that the state it
+// caches is exactly what folding the stream gives); exact is false if one
+// did not decode, and the decided event was folded instead.
+func (h *Handler) result(l Loaded, evs []domain.Event, data []eventstore.EventData, res eventstore.AppendResult) (out Result, exact bool) {
+	out = Result{Loaded: l, Position: res.Position}
+	exact = true
 	first := res.NextExpected - uint64(len(evs)) + 1
 	for i, e := range evs {
-		out.State.Apply(e)
+		if stored, err := domain.Decode(data[i].Type, data[i].Schema, data[i].Data); err == nil {
+			out.State.Apply(stored)
+		} else {
+			out.State.Apply(e)
+			exact = false
+		}
 		env := eventstore.Event{
 			ID: data[i].ID, Stream: l.Stream, Type: data[i].Type, Version: first + uint64(i),
 			RecordedAt: h.Now(), Actor: data[i].Actor, CorrelationID: data[i].CorrelationID,
@@ -185,7 +226,7 @@ func (h *Handler) result(l Loaded, evs []domain.Event, data []eventstore.EventDa
 	}
 	out.Version = int64(res.NextExpected)
 	out.Last = &out.Events[len(out.Events)-1]
-	return out
+	return out, exact
 }
 
 // Command returns a build function for a command that does not depend on

@@ -9,5 +9,11 @@
 // again, so the precondition is always checked against the state the events
 // are appended after. That is what makes a lost update impossible.
 //
+// Load keeps the folded state of recently used streams (a bounded cache,
+// WithCache): the next Load of a stream copies it and reads and folds only
+// the events appended since, whoever appended them, so a command costs a
+// read of its stream's tail rather than of its whole history. A cached
+// state is never shared: each Load gets a copy of its own.
+//
 // It imports domain and eventstore only.
 package command

@@ -38,9 +38,7 @@ type Store struct {
 	closed bool
 	done   chan struct{} // closed by Close
 
-	subsMu sync.Mutex
-	subs   map[*subscription]struct{}
-	subsWG sync.WaitGroup
+	subs eventstore.Subscriptions
 
 	closeOnce sync.Once
 }
@@ -77,7 +75,6 @@ func Open(ctx context.Context, connString string, opts ...Option) (*Store, error
 		addr: address(cfg),
 		log:  zerolog.Nop(),
 		done: make(chan struct{}),
-		subs: map[*subscription]struct{}{},
 	}
 	for _, o := range opts {
 		o(s)
@@ -138,12 +135,7 @@ func (s *Store) Close() error {
 		close(s.done)
 		c := s.cur
 		s.mu.Unlock()
-		s.subsMu.Lock()
-		for sub := range s.subs {
-			sub.cancel(errClosed)
-		}
-		s.subsMu.Unlock()
-		s.subsWG.Wait()
+		s.subs.Close(errClosed)
 		if c != nil {
 			c.retire()
 		}

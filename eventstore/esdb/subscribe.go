@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"sync"
 	"time"
 
 	es "github.com/EventStore/EventStore-Client-Go/v4/esdb"
@@ -35,42 +34,18 @@ const (
 func (s *Store) Subscribe(ctx context.Context, from eventstore.Position, filter eventstore.Filter) (eventstore.Subscription, error) {
 	filter.StreamPrefixes = slices.Clone(filter.StreamPrefixes)
 	opts := subscribeOptions(filter)
-	ctx, cancel := context.WithCancelCause(ctx)
-	sub := &subscription{
-		events: make(chan eventstore.Event, buffer),
-		cancel: cancel,
-		done:   make(chan struct{}),
-	}
-	s.subsMu.Lock()
-	select {
-	case <-s.done:
-		s.subsMu.Unlock()
-		cancel(errClosed)
-		return nil, fmt.Errorf("subscribe from %s: %w", from, errClosed)
-	default:
-	}
-	s.subs[sub] = struct{}{}
-	s.subsWG.Add(1)
-	s.subsMu.Unlock()
-	unregister := func() {
-		s.subsMu.Lock()
-		delete(s.subs, sub)
-		s.subsMu.Unlock()
-	}
-
-	st, err := s.open(ctx, from, opts)
+	sub, err := s.subs.Open(ctx, buffer, func(ctx context.Context) (eventstore.Follow, error) {
+		st, err := s.open(ctx, from, opts)
+		if err != nil {
+			return nil, err
+		}
+		return func(ctx context.Context, out chan<- eventstore.Event) error {
+			return s.follow(ctx, out, st, from, filter, opts)
+		}, nil
+	})
 	if err != nil {
-		unregister()
-		cancel(nil)
-		s.subsWG.Done()
 		return nil, fmt.Errorf("subscribe from %s: %w", from, err)
 	}
-	go func() {
-		defer s.subsWG.Done()
-		defer cancel(nil) // release the context once ended
-		defer unregister()
-		sub.end(s.follow(ctx, sub.events, st, from, filter, opts))
-	}()
 	return sub, nil
 }
 
@@ -238,10 +213,8 @@ func deliver(ctx context.Context, out chan<- eventstore.Event, sub *es.Subscript
 		if err != nil {
 			return err
 		}
-		select {
-		case out <- e:
-		case <-ctx.Done():
-			return context.Cause(ctx)
+		if err := eventstore.Send(ctx, out, e); err != nil {
+			return err
 		}
 	}
 }
@@ -256,41 +229,4 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-t.C:
 		return true
 	}
-}
-
-// subscription is a running catch-up subscription.
-type subscription struct {
-	events chan eventstore.Event
-	cancel context.CancelCauseFunc
-	done   chan struct{}
-
-	mu  sync.Mutex
-	err error
-}
-
-// end records why the subscription ended and closes its channel.
-func (sub *subscription) end(err error) {
-	sub.mu.Lock()
-	sub.err = err
-	sub.mu.Unlock()
-	close(sub.events)
-	close(sub.done)
-}
-
-// Events is closed when the subscription ends.
-func (sub *subscription) Events() <-chan eventstore.Event { return sub.events }
-
-// Err says why the subscription ended: nil while it runs.
-func (sub *subscription) Err() error {
-	sub.mu.Lock()
-	defer sub.mu.Unlock()
-	return sub.err
-}
-
-// Close ends the subscription and waits for its goroutine. Err is then
-// context.Canceled (unless it had already ended for another reason).
-func (sub *subscription) Close() error {
-	sub.cancel(context.Canceled)
-	<-sub.done
-	return nil
 }

@@ -110,11 +110,15 @@ func (s *Store) append(ctx context.Context, stream string, expected eventstore.E
 	}
 	recordedAt := s.now().UTC().Truncate(time.Microsecond)
 
+	// RecordedAt never goes back in position order, whatever the clocks of
+	// the instances appending: the append holds es_head, so the newest row
+	// is the one before its positions, and it stamps no earlier than that.
 	b = &pgx.Batch{}
 	b.Queue(`INSERT INTO es_events (position, id, stream, version, type, schema, data,
 			actor_id, actor_username, actor_role, correlation_id, causation_id, recorded_at)
 		SELECT u.position, u.id, $3, u.version, u.type, u.schema, u.data::json,
-			u.actor_id, u.actor_username, u.actor_role, u.correlation_id, u.causation_id, $13
+			u.actor_id, u.actor_username, u.actor_role, u.correlation_id, u.causation_id,
+			GREATEST($13::timestamptz, (SELECT recorded_at FROM es_events ORDER BY position DESC LIMIT 1))
 		FROM unnest($1::bigint[], $2::uuid[], $4::bigint[], $5::text[], $6::int[], $7::text[],
 			$8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
 			AS u(position, id, version, type, schema, data,

@@ -27,7 +27,10 @@
 //     (a few round trips + one WAL flush); see the benchmarks. That is
 //     orders of magnitude above what an operations centre writes (tens of
 //     edits a minute, bursts of an informe's hundred events), and the
-//     expected-revision check then needs no retry loop of its own.
+//     expected-revision check then needs no retry loop of its own. It also
+//     keeps RecordedAt in order: an append stamps its rows no earlier than
+//     the newest row's, so RecordedAt is non-decreasing in position order
+//     whatever the instances' clocks.
 //   - A transaction-id watermark (not chosen): positions from a sequence,
 //     each row stamped with pg_current_xact_id(), and readers only take
 //     rows whose transaction is older than pg_snapshot_xmin of their
@@ -50,7 +53,8 @@
 // reconnects with backoff when dropped, and wakes every subscription after
 // reconnecting. A subscription whose reads fail because the database is
 // unreachable retries with backoff instead of ending. A slow subscriber
-// only delays itself.
+// only delays itself. The loop itself is eventstore.Pager, shared with the
+// sqlite store.
 //
 // Errors that mean the database cannot be reached now wrap
 // eventstore.ErrUnavailable. Acknowledged appends are durable: each append

@@ -42,13 +42,13 @@ type Store struct {
 	notifyMu sync.Mutex
 	notify   chan struct{} // closed and replaced on every known commit
 
-	listenOnce sync.Once
-	pidMu      sync.Mutex
-	pid        uint32 // the listener's backend process, for tests
+	listenMu  sync.Mutex
+	listening bool // the listener was started
+	pidMu     sync.Mutex
+	pid       uint32 // the listener's backend process, for tests
 
-	subsMu sync.Mutex
-	subs   map[*subscription]struct{}
-	wg     sync.WaitGroup // subscriptions and the listener
+	subs eventstore.Subscriptions
+	wg   sync.WaitGroup // the listener
 
 	closeOnce sync.Once
 }
@@ -118,7 +118,6 @@ func open(ctx context.Context, pool *pgxpool.Pool, opts []Option) (*Store, error
 		channel: "vigia_es_" + hex.EncodeToString(sum[:8]),
 		listen:  true,
 		notify:  make(chan struct{}),
-		subs:    map[*subscription]struct{}{},
 	}
 	s.ctx, s.stop = context.WithCancel(context.Background())
 	for _, o := range opts {
@@ -143,12 +142,10 @@ func (s *Store) Ping(ctx context.Context) error {
 // fail with an error wrapping eventstore.ErrUnavailable.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		s.subsMu.Lock()
+		s.listenMu.Lock() // no listener starts after this
 		s.stop()
-		for sub := range s.subs {
-			sub.cancel(errClosed)
-		}
-		s.subsMu.Unlock()
+		s.listenMu.Unlock()
+		s.subs.Close(errClosed)
 		s.wg.Wait()
 		s.pool.Close() // waits for connections in use
 	})

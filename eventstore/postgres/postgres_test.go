@@ -378,6 +378,16 @@ func TestClockStampsRecordedAt(t *testing.T) {
 	}
 }
 
+// RecordedAt is non-decreasing in position order, even across instances
+// on one schema whose clocks disagree.
+func TestRecordedAtNeverGoesBack(t *testing.T) {
+	t.Parallel()
+	dsn := testsvc.Postgres(t)
+	storetest.RecordedAtNeverGoesBack(t, func(t *testing.T, now func() time.Time) eventstore.Store {
+		return openDSN(t, dsn, "", WithClock(now))
+	})
+}
+
 func TestAppendRejectsMalformedInput(t *testing.T) {
 	t.Parallel()
 	s := newStore(t)

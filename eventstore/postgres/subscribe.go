@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -33,88 +32,56 @@ func (s *Store) Subscribe(ctx context.Context, from eventstore.Position, filter 
 	if err != nil {
 		return nil, fmt.Errorf("subscribe from %s: %w", from, err)
 	}
-	filter.StreamPrefixes = slices.Clone(filter.StreamPrefixes)
-	ctx, cancel := context.WithCancelCause(ctx)
-	sub := &subscription{
-		events: make(chan eventstore.Event, buffer),
-		cancel: cancel,
-		done:   make(chan struct{}),
-	}
-	s.subsMu.Lock()
 	if s.ctx.Err() != nil {
-		s.subsMu.Unlock()
-		cancel(errClosed)
 		return nil, fmt.Errorf("subscribe from %s: %w", from, errClosed)
 	}
-	s.subs[sub] = struct{}{}
-	s.wg.Add(1)
-	s.subsMu.Unlock()
-	if s.listen {
-		s.listenOnce.Do(func() {
-			s.wg.Add(1)
-			go func() {
-				defer s.wg.Done()
-				s.listenLoop()
-			}()
-		})
+	filter.StreamPrefixes = slices.Clone(filter.StreamPrefixes)
+	sub, err := s.subs.Start(ctx, buffer, s.pager(after, filter).Poll)
+	if err != nil {
+		return nil, fmt.Errorf("subscribe from %s: %w", from, err)
 	}
-
-	go func() {
-		defer s.wg.Done()
-		defer cancel(nil)
-		defer func() {
-			s.subsMu.Lock()
-			delete(s.subs, sub)
-			s.subsMu.Unlock()
-		}()
-		sub.end(s.follow(ctx, sub.events, after, filter))
-	}()
+	if s.listen {
+		s.startListener()
+	}
 	return sub, nil
 }
 
-// follow sends events after after that pass filter until ctx ends or a
-// read fails for good, and returns why it stopped.
-func (s *Store) follow(ctx context.Context, out chan<- eventstore.Event, after int64, filter eventstore.Filter) error {
-	tick := time.NewTicker(s.poll)
-	defer tick.Stop()
-	backoff := minBackoff
-	for {
-		wake := s.changed() // before the read: a commit during it is not missed
-		evs, scanned, err := s.scan(ctx, after, filter, batch)
-		if err != nil {
-			if ctx.Err() != nil {
-				return context.Cause(ctx)
+// startListener starts listenLoop, once, unless the store is closed.
+func (s *Store) startListener() {
+	s.listenMu.Lock()
+	defer s.listenMu.Unlock()
+	if s.listening || s.ctx.Err() != nil {
+		return
+	}
+	s.listening = true
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.listenLoop()
+	}()
+}
+
+// pager reads the events after after that pass filter, a page at a time,
+// waking on this Store's appends, on NOTIFY and every poll interval, and
+// reading again with backoff while the database is unreachable.
+func (s *Store) pager(after int64, filter eventstore.Filter) eventstore.Pager {
+	return eventstore.Pager{
+		Next: func(ctx context.Context) ([]eventstore.Event, bool, error) {
+			evs, scanned, err := s.scan(ctx, after, filter, batch)
+			if err != nil {
+				if unavailable(err) {
+					return nil, false, err
+				}
+				return nil, false, fmt.Errorf("subscribe after %d: %w", after, err)
 			}
-			if !unavailable(err) {
-				return fmt.Errorf("subscribe after %d: %w", after, err)
-			}
-			// The database is away: wait and read again from the same place.
-			select {
-			case <-time.After(backoff):
-			case <-ctx.Done():
-				return context.Cause(ctx)
-			}
-			backoff = min(2*backoff, maxBackoff)
-			continue
-		}
-		backoff = minBackoff
-		for _, e := range evs {
-			select {
-			case out <- e:
-			case <-ctx.Done():
-				return context.Cause(ctx)
-			}
-		}
-		after = scanned
-		if len(evs) == batch {
-			continue // still catching up
-		}
-		select {
-		case <-wake:
-		case <-tick.C:
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		}
+			after = scanned
+			return evs, len(evs) == batch, nil
+		},
+		Changed:    s.changed,
+		Every:      s.poll,
+		Passing:    unavailable,
+		MinBackoff: minBackoff,
+		MaxBackoff: maxBackoff,
 	}
 }
 
@@ -173,41 +140,4 @@ func (s *Store) listenerPID() uint32 {
 	s.pidMu.Lock()
 	defer s.pidMu.Unlock()
 	return s.pid
-}
-
-// subscription is a running catch-up subscription.
-type subscription struct {
-	events chan eventstore.Event
-	cancel context.CancelCauseFunc
-	done   chan struct{}
-
-	mu  sync.Mutex
-	err error
-}
-
-// end records why the subscription ended and closes its channel.
-func (sub *subscription) end(err error) {
-	sub.mu.Lock()
-	sub.err = err
-	sub.mu.Unlock()
-	close(sub.events)
-	close(sub.done)
-}
-
-// Events is closed when the subscription ends.
-func (sub *subscription) Events() <-chan eventstore.Event { return sub.events }
-
-// Err says why the subscription ended: nil while it runs.
-func (sub *subscription) Err() error {
-	sub.mu.Lock()
-	defer sub.mu.Unlock()
-	return sub.err
-}
-
-// Close ends the subscription and waits for its goroutine. Err is then
-// context.Canceled (unless it had already ended for another reason).
-func (sub *subscription) Close() error {
-	sub.cancel(context.Canceled)
-	<-sub.done
-	return nil
 }

@@ -56,18 +56,19 @@ type Store struct {
 
 	writer *sql.DB // one connection: appends and migrations
 	reader *sql.DB // read-only connections: reads and subscriptions
+	stmts  *statements
 
-	// sem serialises appends (a one-slot semaphore rather than a mutex so
-	// that a waiting Append honours its context).
-	sem  chan struct{}
-	done chan struct{} // closed by Close
+	// queue holds the appends waiting for the writer goroutine, which
+	// commits them in batches (group commit) and closes stopped when it
+	// ends, after Close.
+	queue   chan *request
+	stopped chan struct{}
+	done    chan struct{} // closed by Close
 
 	notifyMu sync.Mutex
 	notify   chan struct{} // closed and replaced after every commit
 
-	subsMu sync.Mutex
-	subs   map[*subscription]struct{}
-	subsWG sync.WaitGroup
+	subs eventstore.Subscriptions
 
 	closeOnce sync.Once
 	closeErr  error
@@ -101,11 +102,11 @@ func Open(path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("open event store %q: need a plain file path", path)
 	}
 	s := &Store{
-		now:    time.Now,
-		sem:    make(chan struct{}, 1),
-		done:   make(chan struct{}),
-		notify: make(chan struct{}),
-		subs:   map[*subscription]struct{}{},
+		now:     time.Now,
+		queue:   make(chan *request, queued),
+		stopped: make(chan struct{}),
+		done:    make(chan struct{}),
+		notify:  make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(s)
@@ -138,6 +139,10 @@ func Open(path string, opts ...Option) (*Store, error) {
 	if err := r.Ping(); err != nil {
 		return nil, errors.Join(fmt.Errorf("open event store %s: %w", path, err), w.Close(), r.Close())
 	}
+	if s.stmts, err = prepare(context.Background(), w); err != nil {
+		return nil, errors.Join(fmt.Errorf("open event store %s: %w", path, err), w.Close(), r.Close())
+	}
+	go s.write()
 	return s, nil
 }
 
@@ -206,20 +211,16 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close ends the subscriptions, waits for an append in flight and closes
-// the file. Later calls return nil; appends and reads after Close fail with
-// an error wrapping eventstore.ErrUnavailable.
+// Close ends the subscriptions, waits for the appends being committed and
+// closes the file. Appends still queued, later calls to Append and reads
+// fail with an error wrapping eventstore.ErrUnavailable; later calls to
+// Close return nil.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.done)
-		s.sem <- struct{}{} // wait for the append in flight, if any
-		s.subsMu.Lock()
-		for sub := range s.subs {
-			sub.cancel(errClosed)
-		}
-		s.subsMu.Unlock()
-		s.subsWG.Wait()
-		s.closeErr = errors.Join(s.reader.Close(), s.writer.Close())
+		<-s.stopped // the writer answered the batch in flight, if any
+		s.subs.Close(errClosed)
+		s.closeErr = errors.Join(s.stmts.close(), s.reader.Close(), s.writer.Close())
 	})
 	return s.closeErr
 }

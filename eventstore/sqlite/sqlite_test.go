@@ -112,6 +112,15 @@ func TestClockStampsRecordedAt(t *testing.T) {
 	}
 }
 
+// RecordedAt is non-decreasing in position order, even across handles on
+// one file (processes) whose clocks disagree.
+func TestRecordedAtNeverGoesBack(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "events.db")
+	storetest.RecordedAtNeverGoesBack(t, func(t *testing.T, now func() time.Time) eventstore.Store {
+		return open(t, path, sqlite.WithClock(now))
+	})
+}
+
 func TestAppendRejectsMalformedInput(t *testing.T) {
 	s := open(t, filepath.Join(t.TempDir(), "events.db"))
 	dup := event("dup")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"sync/atomic"
 	"testing"
 
@@ -18,13 +19,16 @@ var benchData = json.RawMessage(`{"hazard":"incendio_forestal","level":"roja","r
 // Bench runs the store benchmarks every adapter exposes to go test -bench:
 // appends of 1 and of 100 events (each append is one durable commit) and
 // paging through $all, plus single-event appends from GOMAXPROCS×4
-// goroutines at once (to different streams), which shows what the store's
-// write serialisation costs under contention. newStore returns a fresh
-// store and arranges its Close. Each reports events/s besides ns/op.
+// goroutines at once, and from 50 (the edits scenario's operators), each
+// to a stream of its own, which shows what the store's write serialisation
+// costs under contention (or what a group commit saves). newStore returns
+// a fresh store and arranges its Close. Each reports events/s besides
+// ns/op.
 func Bench(b *testing.B, newStore func(tb testing.TB) eventstore.Store) {
 	b.Run("append_1", func(b *testing.B) { benchAppend(b, newStore(b), 1) })
 	b.Run("append_100", func(b *testing.B) { benchAppend(b, newStore(b), 100) })
-	b.Run("append_1_parallel", func(b *testing.B) { benchAppendParallel(b, newStore(b)) })
+	b.Run("append_1_parallel", func(b *testing.B) { benchAppendParallel(b, newStore(b), 4) })
+	b.Run("append_1_writers_50", func(b *testing.B) { benchAppendParallel(b, newStore(b), writers50()) })
 	b.Run("read_all", func(b *testing.B) { benchReadAll(b, newStore(b)) })
 }
 
@@ -55,10 +59,14 @@ func benchAppend(b *testing.B, s eventstore.Store, batch int) {
 	b.ReportMetric(float64(n*batch)/b.Elapsed().Seconds(), "events/s")
 }
 
-func benchAppendParallel(b *testing.B, s eventstore.Store) {
+// writers50 is the parallelism that makes about 50 goroutines.
+func writers50() int { return max(1, 50/runtime.GOMAXPROCS(0)) }
+
+// benchAppendParallel appends from parallelism×GOMAXPROCS goroutines.
+func benchAppendParallel(b *testing.B, s eventstore.Store, parallelism int) {
 	ctx := context.Background()
 	var writer atomic.Int64
-	b.SetParallelism(4)
+	b.SetParallelism(parallelism)
 	b.RunParallel(func(pb *testing.PB) {
 		stream := fmt.Sprintf("alert-p%d", writer.Add(1))
 		for pb.Next() {
