@@ -98,6 +98,7 @@ func (s *StreamState) apply(ev eventstore.Event, e domain.Event) (Change, bool) 
 			s.Alert = &AlertState{}
 		}
 		a := s.Alert
+		prev := a.Alert.Scope // Apply replaces the scope; it never edits it in place
 		a.Alert.Apply(e)
 		a.Version, a.UpdatedBy = ev.Version, ev.Actor.Username
 		typ := "alert.updated"
@@ -108,7 +109,12 @@ func (s *StreamState) apply(ev eventstore.Event, e domain.Event) (Change, bool) 
 			typ = "alert.cancelled"
 		}
 		v := a.View()
-		return Change{Topic: TopicAlerts, Type: typ, Region: v.Region, Comunas: a.Alert.Scope.ComunaCodes(), Data: v}, true
+		c := Change{Topic: TopicAlerts, Type: typ, Region: v.Region, Comunas: a.Alert.Scope.ComunaCodes(), Data: v}
+		if _, moved := e.(*domain.AlertScopeChanged); moved {
+			c.PrevComunas = prev.ComunaCodes()
+			c.PrevRegion = prev.Region || len(c.PrevComunas) == 0
+		}
+		return c, true
 	case *domain.ShiftAssigned, *domain.ShiftUnassigned:
 		date := strings.TrimPrefix(ev.Stream, domain.RosterPrefix)
 		if s.Roster == nil {
@@ -132,6 +138,13 @@ func (s *StreamState) apply(ev eventstore.Event, e domain.Event) (Change, bool) 
 			s.Log = &domain.Log{}
 		}
 		l := s.Log
+		var prev []string // a correction's comunas before it
+		prevAll := false  // before it, the entry concerned no comuna in particular
+		if e, ok := e.(*domain.LogEntryCorrected); ok {
+			if cur := l.Entry(e.EntryID); cur != nil {
+				prev, prevAll = cur.Comunas, len(cur.Comunas) == 0
+			}
+		}
 		l.Apply(e)
 		typ, id := "log.added", ""
 		switch e := e.(type) {
@@ -144,7 +157,7 @@ func (s *StreamState) apply(ev eventstore.Event, e domain.Event) (Change, bool) 
 		if entry == nil {
 			return Change{}, false
 		}
-		return Change{Topic: TopicLog, Type: typ, Comunas: entry.Comunas, Data: LogEntryView{*entry}}, true
+		return Change{Topic: TopicLog, Type: typ, Comunas: entry.Comunas, PrevRegion: prevAll, PrevComunas: prev, Data: LogEntryView{*entry}}, true
 	case *domain.InformeReceived:
 		if s.Informe == nil {
 			s.Informe = &domain.Informe{}

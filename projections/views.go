@@ -90,6 +90,13 @@ type Change struct {
 	// display filters (both empty: not territorial).
 	Region  bool
 	Comunas []string
+	// PrevRegion and PrevComunas are the territory the row concerned before
+	// this change, when the change may have moved it (an alert's scope, a
+	// log entry's correction): a display filtered by the old territory must
+	// hear that the row left it. PrevRegion also stands for "no comuna in
+	// particular", which every filter passes too. Both empty: not moved.
+	PrevRegion  bool
+	PrevComunas []string
 	// Data is the new read-model row, JSON-encodable.
 	Data any
 }

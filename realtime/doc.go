@@ -67,11 +67,21 @@
 // hub instance receives every notice, so a client may resume on any instance
 // whose history still holds its position, and gets a snapshot otherwise.
 //
-// # Slow clients
+// # Fan-out and slow clients
 //
-// Fan-out never waits for a client. Each has a queue of HubOptions.SendQueue
-// messages drained by its own writer goroutine, every write bounded by
-// HubOptions.WriteTimeout; a client whose queue is full when a message
+// Each notice is encoded once, as the WebSocket frame every client receives
+// (and the history keeps), and fanned out by GOMAXPROCS goroutines, each
+// writing to its share of the clients: a client whose socket is idle gets
+// the frame with one non-blocking write system call, and notices that
+// arrived together reach each client in one write. No goroutine is woken
+// per client and an idle connection has no goroutine but its reader.
+//
+// Fan-out never waits for a client. When a socket's buffer does not take a
+// whole write, the rest goes to that client's queue, drained by a writer
+// goroutine started for it (every write bounded by
+// HubOptions.WriteTimeout), which ends when the queue is empty. A client
+// whose queue already holds HubOptions.SendQueue messages when another
 // arrives is closed with CloseSlowConsumer and resumes on its own. Other
-// clients are unaffected.
+// clients are unaffected. (Over a socket that cannot be written without
+// waiting, TLS terminated in the hub, every write goes through the queue.)
 package realtime

@@ -2,9 +2,16 @@ package realtime_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
 	"net"
 	"net/http"
 	"testing"
@@ -24,7 +31,8 @@ const wait = 10 * time.Second
 type serverOptions struct {
 	hub      realtime.HubOptions
 	identify realtime.IdentifyFunc
-	sendBuf  int // if > 0, SO_SNDBUF of every accepted connection
+	sendBuf  int  // if > 0, SO_SNDBUF of every accepted connection
+	tls      bool // serve wss://: the hub cannot write to a TLS socket without waiting, so every write goes through a writer goroutine
 	quiet    bool
 }
 
@@ -33,8 +41,9 @@ type serverOptions struct {
 type server struct {
 	hub    *realtime.Hub
 	broker *gapBroker
-	ws     string // ws://…/ws
-	http   string // http://…/ws
+	ws     string      // ws://…/ws (wss:// over TLS)
+	http   string      // http://…/ws
+	tls    *tls.Config // the client side's, over TLS
 }
 
 func startServer(tb testing.TB, o serverOptions) *server {
@@ -54,6 +63,14 @@ func startServer(tb testing.TB, o serverOptions) *server {
 	addr := ln.Addr().String()
 	if o.sendBuf > 0 {
 		ln = sendBufListener{ln, o.sendBuf}
+	}
+	scheme, httpScheme := "ws://", "http://"
+	var clientTLS *tls.Config
+	if o.tls {
+		var serverTLS *tls.Config
+		serverTLS, clientTLS = selfSigned(tb)
+		ln = tls.NewListener(ln, serverTLS)
+		scheme, httpScheme = "wss://", "https://"
 	}
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
@@ -88,7 +105,7 @@ func startServer(tb testing.TB, o serverOptions) *server {
 	case <-time.After(wait):
 		tb.Fatalf("hub did not subscribe within %v", wait)
 	}
-	return &server{hub: hub, broker: broker, ws: "ws://" + addr + "/ws", http: "http://" + addr + "/ws"}
+	return &server{hub: hub, broker: broker, ws: scheme + addr + "/ws", http: httpScheme + addr + "/ws", tls: clientTLS}
 }
 
 func (s *server) publish(tb testing.TB, msgs ...realtime.Message) {
@@ -151,6 +168,11 @@ func dialConn(s *server, query string, d *fws.Dialer) (*fws.Conn, error) {
 	if d == nil {
 		d = &fws.Dialer{HandshakeTimeout: wait}
 	}
+	if s.tls != nil {
+		withTLS := *d
+		withTLS.TLSClientConfig = s.tls
+		d = &withTLS
+	}
 	u := s.ws
 	if query != "" {
 		u += "?" + query
@@ -168,7 +190,7 @@ func dialConn(s *server, query string, d *fws.Dialer) (*fws.Conn, error) {
 // dialStatus attempts an upgrade and returns the HTTP status it got.
 func dialStatus(tb testing.TB, s *server, query string, header http.Header) int {
 	tb.Helper()
-	d := &fws.Dialer{HandshakeTimeout: wait}
+	d := &fws.Dialer{HandshakeTimeout: wait, TLSClientConfig: s.tls}
 	conn, resp, err := d.Dial(s.ws+"?"+query, header)
 	if err == nil {
 		_ = conn.Close()
@@ -288,7 +310,7 @@ func (g *gapBroker) Subscribe(ctx context.Context) (<-chan realtime.Message, err
 		cancel()
 		return nil, err
 	}
-	out := make(chan realtime.Message)
+	out := make(chan realtime.Message, memory.DefaultBuffer) // buffered like the adapters, so messages can queue up for the hub
 	go func() {
 		defer close(out)
 		defer cancel()
@@ -314,3 +336,50 @@ func (g *gapBroker) Subscribe(ctx context.Context) (<-chan realtime.Message, err
 
 // cut ends the current subscription.
 func (g *gapBroker) cut() { g.cuts <- struct{}{} }
+
+// overTCPAndTLS runs test twice, in parallel: over plain TCP, where the hub
+// writes to an idle socket at once, and over TLS, where it cannot write
+// without waiting and every write goes through a writer goroutine.
+func overTCPAndTLS(t *testing.T, test func(t *testing.T, tls bool)) {
+	for _, useTLS := range []bool{false, true} {
+		name := "tcp"
+		if useTLS {
+			name = "tls"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			test(t, useTLS)
+		})
+	}
+}
+
+// selfSigned returns a server TLS configuration with a fresh certificate for
+// 127.0.0.1, and a client configuration that trusts it.
+func selfSigned(tb testing.TB) (server, client *tls.Config) {
+	tb.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	server = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key, Leaf: cert}}}
+	return server, &tls.Config{RootCAs: pool}
+}

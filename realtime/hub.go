@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -87,9 +88,9 @@ type HubOptions struct {
 	// History is how many of the latest messages the hub keeps, in arrival
 	// order, for clients resuming with since.
 	History int
-	// SendQueue is how many messages may wait for one client's writer; a
-	// client whose queue is full when a message arrives is closed with
-	// CloseSlowConsumer, never waited for.
+	// SendQueue is how many messages may wait for one client whose socket
+	// does not take them at once; a client whose queue is full when a
+	// message arrives is closed with CloseSlowConsumer, never waited for.
 	SendQueue int
 	// PingInterval is how often the server pings each client. A client that
 	// sends nothing (pong included) for twice this long is disconnected.
@@ -106,9 +107,10 @@ type HubOptions struct {
 	// after it, the remaining connections are cut.
 	ShutdownTimeout time.Duration
 	// ReadBufferSize and WriteBufferSize are the upgrader's I/O buffer
-	// sizes. They do not limit message sizes. Write buffers come from a pool
-	// and are held only while writing, so idle connections cost the read
-	// buffer only.
+	// sizes. They do not limit message sizes. The hub writes frames it
+	// prepared itself, straight to the socket, so the library's write
+	// buffers (pooled) serve only its own rare control replies, and idle
+	// connections cost the read buffer only.
 	ReadBufferSize, WriteBufferSize int
 }
 
@@ -170,6 +172,14 @@ type Hub struct {
 	closed  bool
 	conns   sync.WaitGroup // one per registered client, done when its goroutines end
 
+	// Owned by the goroutine running Run.
+	run     []*entry        // the batch being dispatched
+	fan     []*client       // the clients a batch goes to
+	shard   shard           // the part of a fan-out Run's goroutine does itself
+	helpers []chan shardJob // one per other core, each fed to a runHelper
+	parts   sync.WaitGroup  // the helpers' parts of the fan-out under way
+	results []shardResult   // their counts
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -191,6 +201,7 @@ func NewHub(log zerolog.Logger, opts HubOptions) *Hub {
 		WriteBufferPool: &sync.Pool{},
 		RecoverHandler:  h.recoverConn,
 	})
+	go h.pingLoop()
 	return h
 }
 
@@ -220,6 +231,18 @@ func (h *Hub) consume(ctx context.Context, b Broker) error {
 	const minBackoff, maxBackoff = 100 * time.Millisecond, 5 * time.Second
 	backoff := minBackoff
 	first := true
+	for range runtime.GOMAXPROCS(0) - 1 {
+		jobs := make(chan shardJob, 1)
+		h.helpers = append(h.helpers, jobs)
+		go runHelper(jobs)
+	}
+	defer func() {
+		for _, jobs := range h.helpers {
+			close(jobs)
+		}
+		h.helpers = nil
+	}()
+	var batch []Message
 	for {
 		ch, err := b.Subscribe(ctx)
 		switch {
@@ -243,11 +266,23 @@ func (h *Hub) consume(ctx context.Context, b Broker) error {
 		}
 		first = false
 		for m := range ch {
-			if h.gap(m) {
-				h.log.Error().Str("position", m.Position).Str("prev", m.Prev).Msg("change notice missing before this one; resynchronising clients")
-				h.resync()
+			// Take whatever else is already waiting, to write it to each
+			// client together.
+			batch = append(batch[:0], m)
+		more:
+			for len(batch) < maxBatch {
+				select {
+				case m, ok := <-ch:
+					if !ok {
+						break more // the range sees the close next
+					}
+					batch = append(batch, m)
+				default:
+					break more
+				}
 			}
-			h.dispatch(m)
+			h.dispatch(batch)
+			clear(batch)
 		}
 		if ctx.Err() != nil {
 			return nil
@@ -257,92 +292,198 @@ func (h *Hub) consume(ctx context.Context, b Broker) error {
 	}
 }
 
-// gap reports whether m does not follow the last message this hub received
-// (its Prev names another position): a notice was lost on the way.
-func (h *Hub) gap(m Message) bool {
-	if m.Position == "" {
-		return false
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.latest != "" && m.Prev != h.latest
-}
+// maxBatch bounds how many notices already waiting in the broker's channel
+// one fan-out takes together: each client then gets all of them that pass
+// its filters in one write.
+const maxBatch = 64
 
-// degradedPayload tells clients live updates are interrupted; they keep
-// their connection and get resynchronised when the broker is back.
-var degradedPayload = []byte(`{"type":"` + TypeDegraded + `"}`)
+// minShard is the fewest clients worth handing to another core.
+const minShard = 64
+
+// degradedEntry tells clients live updates are interrupted; they keep their
+// connection and get resynchronised when the broker is back. Not history.
+var degradedEntry = &entry{frame: degradedFrame}
 
 // degraded tells every client that live updates are interrupted.
 func (h *Hub) degraded() {
-	e := &entry{payload: degradedPayload}
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	for _, c := range h.clients {
-		if c.kicked {
-			continue
-		}
-		select {
-		case c.send <- e:
-		default:
-			h.kick(c, CloseSlowConsumer)
+	clients := append([]*client(nil), h.clients...)
+	h.mu.Unlock()
+	var scratch []byte
+	es := []*entry{degradedEntry}
+	dropped := 0
+	for _, c := range clients {
+		if _, d := c.deliver(es, nil, &scratch); d {
+			dropped++
 		}
 	}
+	h.stats.dropped.Add(uint64(dropped))
 }
 
-// dispatch appends m to the history and queues it for every client whose
-// filter it passes, never waiting: a full queue evicts its client.
-func (h *Hub) dispatch(m Message) {
-	payload, err := json.Marshal(m)
-	if err != nil {
-		h.log.Error().Err(err).Str("position", m.Position).Str("event_type", m.Type).Msg("drop unencodable message")
+// dispatch encodes msgs, checks each follows the one before (Prev), and fans
+// them out. A notice that does not follow the last one this hub received
+// means one was lost on the way: the clients are sent to resynchronise
+// before it is fanned out.
+func (h *Hub) dispatch(msgs []Message) {
+	h.mu.Lock()
+	prev := h.latest
+	h.mu.Unlock()
+	run := h.run[:0]
+	for _, m := range msgs {
+		if m.Position != "" && prev != "" && m.Prev != prev {
+			h.fanOut(run)
+			run = run[:0]
+			h.log.Error().Str("position", m.Position).Str("prev", m.Prev).Msg("change notice missing before this one; resynchronising clients")
+			h.resync()
+		}
+		f, err := encodeFrame(m)
+		if err != nil {
+			h.log.Error().Err(err).Str("position", m.Position).Str("event_type", m.Type).Msg("drop unencodable message")
+			continue
+		}
+		run = append(run, &entry{topic: topicBit(m.Topic), region: m.Region, comunas: m.Comunas, position: m.Position, frame: f})
+		if m.Position != "" {
+			prev = m.Position
+		}
+	}
+	h.fanOut(run)
+	clear(run)
+	h.run = run[:0]
+}
+
+// fanOut appends es to the history and sends each client those passing its
+// filters, in one write per client, never waiting for one: a client that
+// cannot take them at once gets them through its queue, and a full queue
+// evicts it. The clients are split among GOMAXPROCS goroutines; each client
+// is in one part, and fanOut returns when every part is done, so each client
+// gets every batch in order.
+func (h *Hub) fanOut(es []*entry) {
+	if len(es) == 0 {
 		return
 	}
-	e := &entry{
-		topic:    topicBit(m.Topic),
-		region:   m.Region,
-		comunas:  m.Comunas,
-		position: m.Position,
-		payload:  payload,
-	}
-	queued, dropped := 0, 0
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
 		return
 	}
-	h.seq++
-	e.seq = h.seq
-	h.ring.push(e)
-	if m.Position != "" {
-		h.latest = m.Position
-	}
-	for _, c := range h.clients {
-		if c.kicked || !c.req.match(e) {
-			continue
-		}
-		select {
-		case c.send <- e:
-			queued++
-		default:
-			h.kick(c, CloseSlowConsumer)
-			dropped++
+	for _, e := range es {
+		h.seq++
+		e.seq = h.seq
+		h.ring.push(e)
+		if e.position != "" {
+			h.latest = e.position
 		}
 	}
+	clients := append(h.fan[:0], h.clients...)
 	h.mu.Unlock()
-	h.stats.received.Add(1)
+
+	var all []byte
+	if len(es) > 1 {
+		for _, e := range es {
+			all = append(all, e.frame...)
+		}
+	}
+	parts := min(len(clients)/minShard, 1+len(h.helpers))
+	results := h.results[:0]
+	if parts > 1 {
+		results = append(results, make([]shardResult, parts-1)...)
+		per := (len(clients) + parts - 1) / parts
+		for i := range parts - 1 {
+			lo := (i + 1) * per
+			hi := min(lo+per, len(clients))
+			h.parts.Add(1)
+			h.helpers[i] <- shardJob{clients: clients[lo:hi], es: es, all: all, res: &results[i], wg: &h.parts}
+		}
+		h.shard.deliver(clients[:per], es, all)
+		h.parts.Wait()
+	} else {
+		h.shard.deliver(clients, es, all)
+	}
+	sent, queued, dropped := h.shard.res.sent, h.shard.res.queued, h.shard.res.dropped
+	h.shard.res = shardResult{}
+	for _, r := range results {
+		sent, queued, dropped = sent+r.sent, queued+r.queued, dropped+r.dropped
+	}
+	h.results = results[:0]
+	clear(clients)
+	h.fan = clients[:0]
+	h.stats.received.Add(uint64(len(es)))
+	h.stats.sent.Add(uint64(sent))
 	h.stats.dropped.Add(uint64(dropped))
-	h.log.Debug().Str("position", m.Position).Str("event_type", m.Type).Str("topic", m.Topic).
-		Int("clients", queued).Int("dropped", dropped).Msg("fan out")
+	h.log.Debug().Str("position", es[len(es)-1].position).Int("messages", len(es)).
+		Int("clients", queued).Int("written", sent).Int("dropped", dropped).Msg("fan out")
 }
 
-// kick makes c's writer close the connection with code; h.mu must be held.
-func (h *Hub) kick(c *client, code int) {
-	if c.kicked {
-		return
+// shard is one fan-out goroutine's reusable state.
+type shard struct {
+	matched []*entry
+	scratch []byte
+	res     shardResult
+}
+
+type shardResult struct {
+	sent    int // messages written at once
+	queued  int // clients given at least one message
+	dropped int // clients evicted as slow consumers
+}
+
+type shardJob struct {
+	clients []*client
+	es      []*entry
+	all     []byte
+	res     *shardResult
+	wg      *sync.WaitGroup
+}
+
+// deliver sends each of clients the entries of es that pass its filters.
+func (s *shard) deliver(clients []*client, es []*entry, all []byte) {
+	for _, c := range clients {
+		matched := es
+		a := all
+		if len(es) == 1 {
+			if !c.req.match(es[0]) {
+				continue
+			}
+		} else {
+			s.matched = s.matched[:0]
+			for _, e := range es {
+				if c.req.match(e) {
+					s.matched = append(s.matched, e)
+				}
+			}
+			if len(s.matched) == 0 {
+				continue
+			}
+			if len(s.matched) < len(es) {
+				matched, a = s.matched, nil
+			}
+		}
+		sent, dropped := c.deliver(matched, a, &s.scratch)
+		s.res.queued++
+		s.res.sent += sent
+		if dropped {
+			s.res.dropped++
+		}
 	}
-	c.kicked = true
-	c.closeCode = code
-	close(c.quit)
+	clear(s.matched)
+}
+
+// runHelper is a fan-out goroutine on another core, until jobs is closed.
+func runHelper(jobs <-chan shardJob) {
+	var s shard
+	for j := range jobs {
+		s.deliver(j.clients, j.es, j.all)
+		*j.res = s.res
+		s.res = shardResult{}
+		j.wg.Done()
+	}
+}
+
+// kick makes c's writer close the connection with code.
+func (h *Hub) kick(c *client, code int) {
+	c.mu.Lock()
+	c.kickLocked(code)
+	c.mu.Unlock()
 }
 
 // resync discards the history after a broker gap and sends every client away
@@ -357,6 +498,28 @@ func (h *Hub) resync() {
 	h.mu.Unlock()
 	h.stats.resyncs.Add(1)
 	h.log.Warn().Int("clients", n).Msg("history discarded after broker gap; clients sent to resume")
+}
+
+// pingLoop pings every client every PingInterval until the hub closes. A
+// client answers with a pong, which its reader counts as a sign of life.
+func (h *Hub) pingLoop() {
+	t := time.NewTicker(h.opts.PingInterval)
+	defer t.Stop()
+	var clients []*client
+	for {
+		select {
+		case <-h.ctx.Done():
+			return
+		case <-t.C:
+		}
+		h.mu.Lock()
+		clients = append(clients[:0], h.clients...)
+		h.mu.Unlock()
+		for _, c := range clients {
+			c.ping()
+		}
+		clear(clients)
+	}
 }
 
 // register adds c to the fan-out and decides, under the same lock as the

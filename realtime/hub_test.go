@@ -20,105 +20,111 @@ import (
 
 func TestOnePublishReachesEveryClient(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, serverOptions{quiet: true})
-	const n = 200
-	clients := make([]*client, n)
-	for i := range clients {
-		clients[i] = dial(t, s, "")
-		clients[i].expect(realtime.TypeHello, "")
-	}
-	if got := s.hub.Stats().Clients; got != n {
-		t.Fatalf("Stats().Clients: got %d, want %d", got, n)
-	}
-
-	s.publish(t, msg(1, realtime.TopicAlerts))
-	_ = clients[0].conn.SetReadDeadline(time.Now().Add(wait))
-	_, raw, err := clients[0].conn.ReadMessage()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := `{"type":"alerts.updated","position":"p00001","data":{"n":1}}`; string(raw) != want {
-		t.Fatalf("wire message: got %s, want %s", raw, want)
-	}
-	for _, c := range clients[1:] {
-		if m := c.expect("alerts.updated", pos(1)); string(m.Data) != `{"n":1}` {
-			t.Fatalf("data: got %s, want {\"n\":1}", m.Data)
+	overTCPAndTLS(t, func(t *testing.T, useTLS bool) {
+		s := startServer(t, serverOptions{tls: useTLS, quiet: true})
+		const n = 200
+		clients := make([]*client, n)
+		for i := range clients {
+			clients[i] = dial(t, s, "")
+			clients[i].expect(realtime.TypeHello, "")
 		}
-	}
-	// The next message each client reads is the next one published: none got
-	// the first twice.
-	s.publish(t, msg(2, realtime.TopicLog))
-	for _, c := range clients {
-		c.expect("log.updated", pos(2))
-	}
+		if got := s.hub.Stats().Clients; got != n {
+			t.Fatalf("Stats().Clients: got %d, want %d", got, n)
+		}
+
+		s.publish(t, msg(1, realtime.TopicAlerts))
+		_ = clients[0].conn.SetReadDeadline(time.Now().Add(wait))
+		_, raw, err := clients[0].conn.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := `{"type":"alerts.updated","position":"p00001","data":{"n":1}}`; string(raw) != want {
+			t.Fatalf("wire message: got %s, want %s", raw, want)
+		}
+		for _, c := range clients[1:] {
+			if m := c.expect("alerts.updated", pos(1)); string(m.Data) != `{"n":1}` {
+				t.Fatalf("data: got %s, want {\"n\":1}", m.Data)
+			}
+		}
+		// The next message each client reads is the next one published: none got
+		// the first twice.
+		s.publish(t, msg(2, realtime.TopicLog))
+		for _, c := range clients {
+			c.expect("log.updated", pos(2))
+		}
+	})
 }
 
 func TestReconnectWithSinceGetsExactlyTheMissedMessages(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, serverOptions{})
-	c := dial(t, s, "")
-	c.expect(realtime.TypeHello, "")
-	for i := 1; i <= 3; i++ {
-		s.publish(t, msg(i, realtime.TopicAlerts))
-		c.expect("alerts.updated", pos(i))
-	}
-	c.close()
+	overTCPAndTLS(t, func(t *testing.T, useTLS bool) {
+		s := startServer(t, serverOptions{tls: useTLS})
+		c := dial(t, s, "")
+		c.expect(realtime.TypeHello, "")
+		for i := 1; i <= 3; i++ {
+			s.publish(t, msg(i, realtime.TopicAlerts))
+			c.expect("alerts.updated", pos(i))
+		}
+		c.close()
 
-	for i := 4; i <= 8; i++ {
-		s.publish(t, msg(i, realtime.TopicShifts))
-	}
-	waitFor(t, "hub received 8 messages", func() bool { return s.hub.Stats().Received == 8 })
+		for i := 4; i <= 8; i++ {
+			s.publish(t, msg(i, realtime.TopicShifts))
+		}
+		waitFor(t, "hub received 8 messages", func() bool { return s.hub.Stats().Received == 8 })
 
-	c = dial(t, s, "since="+pos(3))
-	for i := 4; i <= 8; i++ {
-		c.expect("shifts.updated", pos(i))
-	}
-	s.publish(t, msg(9, realtime.TopicLog))
-	c.expect("log.updated", pos(9))
-	if st := s.hub.Stats(); st.Resumed != 1 || st.Snapshots != 0 {
-		t.Errorf("stats: got %+v, want Resumed 1, Snapshots 0", st)
-	}
+		c = dial(t, s, "since="+pos(3))
+		for i := 4; i <= 8; i++ {
+			c.expect("shifts.updated", pos(i))
+		}
+		s.publish(t, msg(9, realtime.TopicLog))
+		c.expect("log.updated", pos(9))
+		if st := s.hub.Stats(); st.Resumed != 1 || st.Snapshots != 0 {
+			t.Errorf("stats: got %+v, want Resumed 1, Snapshots 0", st)
+		}
 
-	// A client without since learns the latest position at once.
-	c2 := dial(t, s, "")
-	c2.expect(realtime.TypeHello, pos(9))
+		// A client without since learns the latest position at once.
+		c2 := dial(t, s, "")
+		c2.expect(realtime.TypeHello, pos(9))
+	})
 }
 
 // Clients drop and resume over and over while messages keep coming: every
 // client must see every position exactly once, in order, across resumes.
 func TestResumeWhilePublishingHasNoGapNoRepeat(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, serverOptions{quiet: true, hub: realtime.HubOptions{SendQueue: 64}})
-	const total, clients = 600, 3
+	overTCPAndTLS(t, func(t *testing.T, useTLS bool) {
+		s := startServer(t, serverOptions{tls: useTLS, quiet: true, hub: realtime.HubOptions{SendQueue: 64}})
+		const total, clients = 600, 3
 
-	published := make(chan error, 1)
-	go func() {
-		for i := 1; i <= total; i++ {
-			if err := s.broker.Publish(context.Background(), msg(i, realtime.TopicAlerts)); err != nil {
-				published <- err
-				return
+		published := make(chan error, 1)
+		go func() {
+			for i := 1; i <= total; i++ {
+				if err := s.broker.Publish(context.Background(), msg(i, realtime.TopicAlerts)); err != nil {
+					published <- err
+					return
+				}
 			}
+			published <- nil
+		}()
+
+		var wg sync.WaitGroup
+		errs := make(chan error, clients)
+		for k := range clients {
+			wg.Go(func() {
+				if err := resumeUntil(s, total, 7+5*k); err != nil {
+					errs <- fmt.Errorf("client %d: %w", k, err)
+				}
+			})
 		}
-		published <- nil
-	}()
-
-	var wg sync.WaitGroup
-	errs := make(chan error, clients)
-	for k := range clients {
-		wg.Go(func() {
-			if err := resumeUntil(s, total, 7+5*k); err != nil {
-				errs <- fmt.Errorf("client %d: %w", k, err)
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-	if err := <-published; err != nil {
-		t.Fatal(err)
-	}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+		if err := <-published; err != nil {
+			t.Fatal(err)
+		}
+	})
 }
 
 // resumeUntil reads every changes up to position total, disconnecting after
@@ -160,7 +166,13 @@ func resumeUntil(s *server, total, every int) error {
 			m, err := readMessage(conn)
 			var ce *fws.CloseError
 			if errors.As(err, &ce) && ce.Code == realtime.CloseSlowConsumer {
-				if want := "slow consumer: resume with since=" + pos(seen); ce.Text != want {
+				// A client dropped before its first message resumes from
+				// nothing: the reason then names no position.
+				last := ""
+				if seen > 0 {
+					last = pos(seen)
+				}
+				if want := "slow consumer: resume with since=" + last; ce.Text != want {
 					return fmt.Errorf("close reason %q, want %q", ce.Text, want)
 				}
 				break
@@ -223,33 +235,35 @@ func TestSnapshotWhenSinceIsNotInHistory(t *testing.T) {
 
 func TestSnapshotSkipsChangesItAlreadyHolds(t *testing.T) {
 	t.Parallel()
-	called := make(chan struct{})
-	release := make(chan string)
-	s := startServer(t, serverOptions{hub: realtime.HubOptions{
-		Snapshot: func(ctx context.Context, topics, comunas []string) (json.RawMessage, string, error) {
-			close(called)
-			select {
-			case p := <-release:
-				return json.RawMessage(`{}`), p, nil
-			case <-ctx.Done():
-				return nil, "", ctx.Err()
-			}
-		},
-	}})
-	c := dial(t, s, "since=gone")
-	select {
-	case <-called:
-	case <-time.After(wait):
-		t.Fatalf("Snapshot not called within %v", wait)
-	}
-	// Changes arrive while the snapshot is read; it turns out to include p2.
-	s.publish(t, msg(1, realtime.TopicAlerts), msg(2, realtime.TopicAlerts), msg(3, realtime.TopicAlerts))
-	waitFor(t, "hub received 3 messages", func() bool { return s.hub.Stats().Received == 3 })
-	release <- pos(2)
-	c.expect(realtime.TypeSnapshot, pos(2))
-	c.expect("alerts.updated", pos(3))
-	s.publish(t, msg(4, realtime.TopicAlerts))
-	c.expect("alerts.updated", pos(4))
+	overTCPAndTLS(t, func(t *testing.T, useTLS bool) {
+		called := make(chan struct{})
+		release := make(chan string)
+		s := startServer(t, serverOptions{tls: useTLS, hub: realtime.HubOptions{
+			Snapshot: func(ctx context.Context, topics, comunas []string) (json.RawMessage, string, error) {
+				close(called)
+				select {
+				case p := <-release:
+					return json.RawMessage(`{}`), p, nil
+				case <-ctx.Done():
+					return nil, "", ctx.Err()
+				}
+			},
+		}})
+		c := dial(t, s, "since=gone")
+		select {
+		case <-called:
+		case <-time.After(wait):
+			t.Fatalf("Snapshot not called within %v", wait)
+		}
+		// Changes arrive while the snapshot is read; it turns out to include p2.
+		s.publish(t, msg(1, realtime.TopicAlerts), msg(2, realtime.TopicAlerts), msg(3, realtime.TopicAlerts))
+		waitFor(t, "hub received 3 messages", func() bool { return s.hub.Stats().Received == 3 })
+		release <- pos(2)
+		c.expect(realtime.TypeSnapshot, pos(2))
+		c.expect("alerts.updated", pos(3))
+		s.publish(t, msg(4, realtime.TopicAlerts))
+		c.expect("alerts.updated", pos(4))
+	})
 }
 
 func TestSnapshotFailureClosesWith1011(t *testing.T) {
@@ -268,126 +282,130 @@ func TestSnapshotFailureClosesWith1011(t *testing.T) {
 
 func TestSlowConsumerIsDroppedOthersGetEverything(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, serverOptions{sendBuf: 8 << 10, hub: realtime.HubOptions{SendQueue: 8}})
-	slowConn, err := dialConn(s, "", smallReadDialer(16<<10))
-	if err != nil {
-		t.Fatal(err)
-	}
-	slow := &client{tb: t, conn: slowConn}
-	t.Cleanup(slow.close)
-	slow.expect(realtime.TypeHello, "")
-	good := []*client{dial(t, s, ""), dial(t, s, ""), dial(t, s, "")}
-	for _, c := range good {
-		c.expect(realtime.TypeHello, "")
-	}
-
-	// The slow client reads nothing now; publish big messages, each read by
-	// the good clients before the next, until the hub gives up on it.
-	big := `"` + strings.Repeat("x", 16<<10) + `"`
-	bigMsg := func(i int) realtime.Message {
-		m := msg(i, realtime.TopicLog)
-		m.Data = json.RawMessage(big)
-		return m
-	}
-	n := 0
-	for s.hub.Stats().Dropped == 0 {
-		n++
-		if n > 2000 {
-			t.Fatal("slow client not dropped after 2000 messages")
+	overTCPAndTLS(t, func(t *testing.T, useTLS bool) {
+		s := startServer(t, serverOptions{tls: useTLS, sendBuf: 8 << 10, hub: realtime.HubOptions{SendQueue: 8}})
+		slowConn, err := dialConn(s, "", smallReadDialer(16<<10))
+		if err != nil {
+			t.Fatal(err)
 		}
-		s.publish(t, bigMsg(n))
+		slow := &client{tb: t, conn: slowConn}
+		t.Cleanup(slow.close)
+		slow.expect(realtime.TypeHello, "")
+		good := []*client{dial(t, s, ""), dial(t, s, ""), dial(t, s, "")}
 		for _, c := range good {
-			c.expect("log.updated", pos(n))
+			c.expect(realtime.TypeHello, "")
 		}
-	}
-	for range 3 {
-		n++
-		s.publish(t, bigMsg(n))
-		for _, c := range good {
-			c.expect("log.updated", pos(n))
-		}
-	}
-	if st := s.hub.Stats(); st.Dropped != 1 {
-		t.Fatalf("Stats().Dropped: got %d, want 1 (only the slow client)", st.Dropped)
-	}
 
-	// Reading again, the slow client finds a prefix of the messages, then the
-	// close frame naming the last of them.
-	got, ce := slow.expectClose()
-	for i, m := range got {
-		if m.Position != pos(i+1) {
-			t.Fatalf("slow client message %d: got %s, want %s", i, m.Position, pos(i+1))
+		// The slow client reads nothing now; publish big messages, each read by
+		// the good clients before the next, until the hub gives up on it.
+		big := `"` + strings.Repeat("x", 16<<10) + `"`
+		bigMsg := func(i int) realtime.Message {
+			m := msg(i, realtime.TopicLog)
+			m.Data = json.RawMessage(big)
+			return m
 		}
-	}
-	last := ""
-	if len(got) > 0 {
-		last = got[len(got)-1].Position
-	}
-	if ce.Code != realtime.CloseSlowConsumer || ce.Text != "slow consumer: resume with since="+last {
-		t.Fatalf("close: got %d %q, want %d %q", ce.Code, ce.Text, realtime.CloseSlowConsumer, "slow consumer: resume with since="+last)
-	}
-	t.Logf("slow client got %d of %d messages before the close", len(got), n)
+		n := 0
+		for s.hub.Stats().Dropped == 0 {
+			n++
+			if n > 2000 {
+				t.Fatal("slow client not dropped after 2000 messages")
+			}
+			s.publish(t, bigMsg(n))
+			for _, c := range good {
+				c.expect("log.updated", pos(n))
+			}
+		}
+		for range 3 {
+			n++
+			s.publish(t, bigMsg(n))
+			for _, c := range good {
+				c.expect("log.updated", pos(n))
+			}
+		}
+		if st := s.hub.Stats(); st.Dropped != 1 {
+			t.Fatalf("Stats().Dropped: got %d, want 1 (only the slow client)", st.Dropped)
+		}
 
-	// And resumes on its own from there.
-	if last == "" {
-		t.Skip("slow client got no message before the close; nothing to resume from")
-	}
-	again := dial(t, s, "since="+last)
-	for i := len(got) + 1; i <= n; i++ {
-		again.expect("log.updated", pos(i))
-	}
+		// Reading again, the slow client finds a prefix of the messages, then the
+		// close frame naming the last of them.
+		got, ce := slow.expectClose()
+		for i, m := range got {
+			if m.Position != pos(i+1) {
+				t.Fatalf("slow client message %d: got %s, want %s", i, m.Position, pos(i+1))
+			}
+		}
+		last := ""
+		if len(got) > 0 {
+			last = got[len(got)-1].Position
+		}
+		if ce.Code != realtime.CloseSlowConsumer || ce.Text != "slow consumer: resume with since="+last {
+			t.Fatalf("close: got %d %q, want %d %q", ce.Code, ce.Text, realtime.CloseSlowConsumer, "slow consumer: resume with since="+last)
+		}
+		t.Logf("slow client got %d of %d messages before the close", len(got), n)
+
+		// And resumes on its own from there.
+		if last == "" {
+			t.Skip("slow client got no message before the close; nothing to resume from")
+		}
+		again := dial(t, s, "since="+last)
+		for i := len(got) + 1; i <= n; i++ {
+			again.expect("log.updated", pos(i))
+		}
+	})
 }
 
 func TestTopicAndComunaFilters(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, serverOptions{})
-	queries := map[string]string{
-		"A": "topics=alerts",
-		"B": "topics=shifts,log",
-		"C": "comunas=05101",
-		"D": "topics=alerts&comunas=05109,05101",
-	}
-	want := map[string][]string{
-		"A": {"1", "2", "3", "4", "sA"},
-		"B": {"5", "6", "sS", "sL"},
-		"C": {"1", "3", "5", "7", "sA", "sS", "sL", "sI"},
-		"D": {"1", "2", "3", "sA"},
-	}
-	clients := map[string]*client{}
-	for name, q := range queries {
-		clients[name] = dial(t, s, q)
-		clients[name].expect(realtime.TypeHello, "")
-	}
-	prev := ""
-	mk := func(position, topic string, region bool, comunas ...string) realtime.Message {
-		m := realtime.Message{Type: topic + ".updated", Topic: topic, Position: position, Region: region, Comunas: comunas, Prev: prev}
-		prev = position
-		return m
-	}
-	s.publish(t,
-		mk("1", realtime.TopicAlerts, false, "05101"),
-		mk("2", realtime.TopicAlerts, false, "05109"),
-		mk("3", realtime.TopicAlerts, true),
-		mk("4", realtime.TopicAlerts, false, "05602"),
-		mk("5", realtime.TopicShifts, false),
-		mk("6", realtime.TopicLog, false, "05602"),
-		mk("7", realtime.TopicInformes, false),
-		mk("x", "unknown-topic", true),
-		// Sentinels: each client's list ends with those of its topics.
-		mk("sA", realtime.TopicAlerts, true),
-		mk("sS", realtime.TopicShifts, false),
-		mk("sL", realtime.TopicLog, true),
-		mk("sI", realtime.TopicInformes, false),
-	)
-	for name, c := range clients {
-		var got []string
-		for range want[name] {
-			got = append(got, c.next().Position)
+	overTCPAndTLS(t, func(t *testing.T, useTLS bool) {
+		s := startServer(t, serverOptions{tls: useTLS})
+		queries := map[string]string{
+			"A": "topics=alerts",
+			"B": "topics=shifts,log",
+			"C": "comunas=05101",
+			"D": "topics=alerts&comunas=05109,05101",
 		}
-		if !slices.Equal(got, want[name]) {
-			t.Errorf("client %s (%s): got %v, want %v", name, queries[name], got, want[name])
+		want := map[string][]string{
+			"A": {"1", "2", "3", "4", "sA"},
+			"B": {"5", "6", "sS", "sL"},
+			"C": {"1", "3", "5", "7", "sA", "sS", "sL", "sI"},
+			"D": {"1", "2", "3", "sA"},
 		}
-	}
+		clients := map[string]*client{}
+		for name, q := range queries {
+			clients[name] = dial(t, s, q)
+			clients[name].expect(realtime.TypeHello, "")
+		}
+		prev := ""
+		mk := func(position, topic string, region bool, comunas ...string) realtime.Message {
+			m := realtime.Message{Type: topic + ".updated", Topic: topic, Position: position, Region: region, Comunas: comunas, Prev: prev}
+			prev = position
+			return m
+		}
+		s.publish(t,
+			mk("1", realtime.TopicAlerts, false, "05101"),
+			mk("2", realtime.TopicAlerts, false, "05109"),
+			mk("3", realtime.TopicAlerts, true),
+			mk("4", realtime.TopicAlerts, false, "05602"),
+			mk("5", realtime.TopicShifts, false),
+			mk("6", realtime.TopicLog, false, "05602"),
+			mk("7", realtime.TopicInformes, false),
+			mk("x", "unknown-topic", true),
+			// Sentinels: each client's list ends with those of its topics.
+			mk("sA", realtime.TopicAlerts, true),
+			mk("sS", realtime.TopicShifts, false),
+			mk("sL", realtime.TopicLog, true),
+			mk("sI", realtime.TopicInformes, false),
+		)
+		for name, c := range clients {
+			var got []string
+			for range want[name] {
+				got = append(got, c.next().Position)
+			}
+			if !slices.Equal(got, want[name]) {
+				t.Errorf("client %s (%s): got %v, want %v", name, queries[name], got, want[name])
+			}
+		}
+	})
 }
 
 func TestBadRequestsAreRefusedBeforeUpgrade(t *testing.T) {
@@ -449,67 +467,71 @@ func comunaList(n int) string {
 
 func TestCloseSendsGoingAwayToEveryClient(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, serverOptions{})
-	clients := make([]*client, 5)
-	for i := range clients {
-		clients[i] = dial(t, s, "")
-		clients[i].expect(realtime.TypeHello, "")
-	}
-	closed := make(chan error, 1)
-	go func() { closed <- s.hub.Close() }()
-	for i, c := range clients {
-		if _, ce := c.expectClose(); ce.Code != realtime.CloseGoingAway || ce.Text != "server shutting down" {
-			t.Errorf("client %d: got close %d %q, want 1001 \"server shutting down\"", i, ce.Code, ce.Text)
+	overTCPAndTLS(t, func(t *testing.T, useTLS bool) {
+		s := startServer(t, serverOptions{tls: useTLS})
+		clients := make([]*client, 5)
+		for i := range clients {
+			clients[i] = dial(t, s, "")
+			clients[i].expect(realtime.TypeHello, "")
 		}
-	}
-	select {
-	case err := <-closed:
-		if err != nil {
-			t.Fatalf("close: %v", err)
+		closed := make(chan error, 1)
+		go func() { closed <- s.hub.Close() }()
+		for i, c := range clients {
+			if _, ce := c.expectClose(); ce.Code != realtime.CloseGoingAway || ce.Text != "server shutting down" {
+				t.Errorf("client %d: got close %d %q, want 1001 \"server shutting down\"", i, ce.Code, ce.Text)
+			}
 		}
-	case <-time.After(wait):
-		t.Fatalf("Close did not return within %v", wait)
-	}
-	if got := s.hub.Stats().Clients; got != 0 {
-		t.Errorf("Stats().Clients after Close: got %d, want 0", got)
-	}
-	if got := dialStatus(t, s, "", nil); got != http.StatusServiceUnavailable {
-		t.Errorf("dial after Close: got HTTP %d, want 503", got)
-	}
+		select {
+		case err := <-closed:
+			if err != nil {
+				t.Fatalf("close: %v", err)
+			}
+		case <-time.After(wait):
+			t.Fatalf("Close did not return within %v", wait)
+		}
+		if got := s.hub.Stats().Clients; got != 0 {
+			t.Errorf("Stats().Clients after Close: got %d, want 0", got)
+		}
+		if got := dialStatus(t, s, "", nil); got != http.StatusServiceUnavailable {
+			t.Errorf("dial after Close: got HTTP %d, want 503", got)
+		}
+	})
 }
 
 func TestPingsAndJSONPong(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, serverOptions{hub: realtime.HubOptions{PingInterval: 50 * time.Millisecond}})
-	c := dial(t, s, "")
-	c.expect(realtime.TypeHello, "")
-	pinged := make(chan struct{}, 1)
-	c.conn.SetPingHandler(func(data string) error {
-		select {
-		case pinged <- struct{}{}:
-		default:
+	overTCPAndTLS(t, func(t *testing.T, useTLS bool) {
+		s := startServer(t, serverOptions{tls: useTLS, hub: realtime.HubOptions{PingInterval: 50 * time.Millisecond}})
+		c := dial(t, s, "")
+		c.expect(realtime.TypeHello, "")
+		pinged := make(chan struct{}, 1)
+		c.conn.SetPingHandler(func(data string) error {
+			select {
+			case pinged <- struct{}{}:
+			default:
+			}
+			return c.conn.WriteControl(fws.PongMessage, []byte(data), time.Now().Add(wait))
+		})
+		if err := c.conn.WriteMessage(fws.TextMessage, []byte(`{"type":"ping"}`)); err != nil {
+			t.Fatal(err)
 		}
-		return c.conn.WriteControl(fws.PongMessage, []byte(data), time.Now().Add(wait))
+		c.expect(realtime.TypePong, "")
+		msgs := make(chan error, 1)
+		go func() {
+			_, err := readMessage(c.conn) // runs the ping handler until closed
+			msgs <- err
+		}()
+		select {
+		case <-pinged:
+		case <-time.After(wait):
+			t.Fatalf("no server ping within %v", wait)
+		}
+		// Answering pings keeps the connection: a message still arrives.
+		s.publish(t, msg(1, realtime.TopicLog))
+		if err := <-msgs; err != nil {
+			t.Fatalf("after pings: %v", err)
+		}
 	})
-	if err := c.conn.WriteMessage(fws.TextMessage, []byte(`{"type":"ping"}`)); err != nil {
-		t.Fatal(err)
-	}
-	c.expect(realtime.TypePong, "")
-	msgs := make(chan error, 1)
-	go func() {
-		_, err := readMessage(c.conn) // runs the ping handler until closed
-		msgs <- err
-	}()
-	select {
-	case <-pinged:
-	case <-time.After(wait):
-		t.Fatalf("no server ping within %v", wait)
-	}
-	// Answering pings keeps the connection: a message still arrives.
-	s.publish(t, msg(1, realtime.TopicLog))
-	if err := <-msgs; err != nil {
-		t.Fatalf("after pings: %v", err)
-	}
 }
 
 func TestSilentClientIsDisconnected(t *testing.T) {
@@ -570,7 +592,10 @@ func TestCloseCutsClientsThatDoNotCloseInTime(t *testing.T) {
 	m := msg(0, realtime.TopicLog)
 	m.Data = json.RawMessage(`"` + strings.Repeat("x", 64<<10) + `"`)
 	for i := 1; i <= 20; i++ {
-		m.Position = pos(i)
+		m.Position, m.Prev = pos(i), ""
+		if i > 1 {
+			m.Prev = pos(i - 1)
+		}
 		s.publish(t, m)
 	}
 	waitFor(t, "hub received 20 messages", func() bool { return s.hub.Stats().Received == 20 })
@@ -626,12 +651,72 @@ func TestMissingNoticeIsDetectedFromPrev(t *testing.T) {
 // is lost, connected clients are told at once, before being resynchronised.
 func TestBrokerLossTellsClientsTheyAreDegraded(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, serverOptions{})
-	c := dial(t, s, "")
-	c.expect(realtime.TypeHello, "")
-	s.broker.cut()
-	msgs, ce := c.expectClose()
-	if len(msgs) != 1 || msgs[0].Type != realtime.TypeDegraded || ce.Code != realtime.CloseServiceRestart {
-		t.Fatalf("got %+v then close %v, want degraded then 1012", msgs, ce)
-	}
+	overTCPAndTLS(t, func(t *testing.T, useTLS bool) {
+		s := startServer(t, serverOptions{tls: useTLS})
+		c := dial(t, s, "")
+		c.expect(realtime.TypeHello, "")
+		s.broker.cut()
+		msgs, ce := c.expectClose()
+		if len(msgs) != 1 || msgs[0].Type != realtime.TypeDegraded || ce.Code != realtime.CloseServiceRestart {
+			t.Fatalf("got %+v then close %v, want degraded then 1012", msgs, ce)
+		}
+	})
+}
+
+// TestClientControlFrames: the hub answers a client's WebSocket ping with a
+// pong and its close frame with one of its own, and closes with 1009 a
+// client that sends more than a ping's worth; its answers share the path of
+// every other write, so they never cut into a notice.
+func TestClientControlFrames(t *testing.T) {
+	t.Parallel()
+	overTCPAndTLS(t, func(t *testing.T, useTLS bool) {
+		s := startServer(t, serverOptions{tls: useTLS})
+		s.publish(t, msg(1, realtime.TopicAlerts))
+		waitFor(t, "hub received a message", func() bool { return s.hub.Stats().Received == 1 })
+		t.Run("ping gets pong", func(t *testing.T) {
+			c := dial(t, s, "")
+			c.expect(realtime.TypeHello, pos(1))
+			ponged := make(chan string, 1)
+			c.conn.SetPongHandler(func(data string) error {
+				ponged <- data
+				return nil
+			})
+			if err := c.conn.WriteControl(fws.PingMessage, []byte("¿estás?"), time.Now().Add(wait)); err != nil {
+				t.Fatal(err)
+			}
+			// Then a JSON ping: its answer comes after the first one's.
+			if err := c.conn.WriteMessage(fws.TextMessage, []byte(`{"type":"ping"}`)); err != nil {
+				t.Fatal(err)
+			}
+			c.expect(realtime.TypePong, "") // reading runs the pong handler first
+			select {
+			case got := <-ponged:
+				if got != "¿estás?" {
+					t.Errorf("pong data: got %q, want the ping's", got)
+				}
+			default:
+				t.Fatal("the JSON pong came before the WebSocket pong, or without it")
+			}
+		})
+		t.Run("close gets close", func(t *testing.T) {
+			c := dial(t, s, "")
+			c.expect(realtime.TypeHello, pos(1))
+			if err := c.conn.WriteControl(fws.CloseMessage, fws.FormatCloseMessage(fws.CloseNormalClosure, "chao"), time.Now().Add(wait)); err != nil {
+				t.Fatal(err)
+			}
+			if _, ce := c.expectClose(); ce.Code != fws.CloseNormalClosure {
+				t.Errorf("close reply: got %d %q, want 1000", ce.Code, ce.Text)
+			}
+		})
+		t.Run("oversized message closes with 1009", func(t *testing.T) {
+			c := dial(t, s, "")
+			c.expect(realtime.TypeHello, pos(1))
+			if err := c.conn.WriteMessage(fws.TextMessage, []byte(strings.Repeat("x", 600))); err != nil {
+				t.Fatal(err)
+			}
+			if _, ce := c.expectClose(); ce.Code != fws.CloseMessageTooBig {
+				t.Errorf("close: got %d %q, want 1009", ce.Code, ce.Text)
+			}
+		})
+	})
 }

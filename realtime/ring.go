@@ -1,15 +1,16 @@
 package realtime
 
-// entry is one message as the hub keeps it: encoded once for every client,
-// with the routing metadata the filters need. Entries are immutable once
-// appended, so clients share them.
+// entry is one message as the hub keeps it: encoded once, as the WebSocket
+// frame every client receives, with the routing metadata the filters need.
+// Entries are immutable once appended, so clients and the history share
+// them, and a write may hand the kernel any part of frame.
 type entry struct {
-	seq      uint64 // hub arrival order, from 1
+	seq      uint64 // hub arrival order, from 1; 0 for a hub message outside the history
 	topic    uint8  // topic bit, 0 for an unknown topic
 	region   bool
 	comunas  []string
 	position string
-	payload  []byte // {"type","position","data"}
+	frame    []byte // a text frame holding {"type","position","data"}
 }
 
 // ring is the hub's history: the last len(buf) entries in arrival order.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -52,9 +53,10 @@ func (n *brokerNotifier) Notify(_ context.Context, c projections.Change) error {
 	if err != nil {
 		return fmt.Errorf("notify %s: %w", c.Type, err)
 	}
+	region, comunas := noticeScope(c)
 	m := realtime.Message{
 		Type: c.Type, Topic: c.Topic, Position: c.Position.String(),
-		Comunas: c.Comunas, Region: c.Region, Data: data, Prev: n.last,
+		Comunas: comunas, Region: region, Data: data, Prev: n.last,
 	}
 	n.last = m.Position
 	select {
@@ -63,6 +65,24 @@ func (n *brokerNotifier) Notify(_ context.Context, c projections.Change) error {
 	default:
 		return fmt.Errorf("notify %s: publish queue full", m.Position)
 	}
+}
+
+// noticeScope is whom a change's notice must reach: the territory the row
+// concerns now and, when the change moved it, the one it concerned before,
+// so a display filtered by the old comunas hears that the row left them
+// (the row itself shows the new ones, and the display drops it). Region, or
+// no comunas at all, reaches every display.
+func noticeScope(c projections.Change) (region bool, comunas []string) {
+	switch {
+	case c.Region || c.PrevRegion:
+		return true, c.Comunas
+	case len(c.PrevComunas) == 0 || len(c.Comunas) == 0:
+		return false, c.Comunas // not moved, or it now concerns every display
+	}
+	comunas = make([]string, 0, len(c.Comunas)+len(c.PrevComunas))
+	comunas = append(append(comunas, c.Comunas...), c.PrevComunas...)
+	slices.Sort(comunas)
+	return false, slices.Compact(comunas)
 }
 
 func (n *brokerNotifier) run() {

@@ -3,12 +3,15 @@ package main
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/fasthttp/websocket"
+
+	"github.com/senapred-valparaiso/vigia/projections"
 )
 
 type wsMessage struct {
@@ -184,6 +187,96 @@ func TestWebSocketNeedsCredentials(t *testing.T) {
 					code = resp.StatusCode
 				}
 				t.Fatalf("got %v status %d, want refusal %d", err, code, tt.want)
+			}
+		})
+	}
+}
+
+// TestScopeChangeReachesDisplaysOfOldAndNewComunas: a wall display filtered
+// by comunas hears that an alert left its comunas (the notice carries the
+// alert with its new comunas, and the display drops it), a display of the
+// new comunas gets it, and one of neither hears nothing of it.
+func TestScopeChangeReachesDisplaysOfOldAndNewComunas(t *testing.T) {
+	m := startMain(t, t.TempDir())
+	c := newClient(t, m.Addr(), testAdmin, testPassword)
+	var created struct {
+		ID string `json:"id"`
+	}
+	if code, _, err := c.call("POST", "/api/alerts", nil, `{"hazard":"tsunami","level":"amarilla","title":"Marejada","comunas":["05101"]}`, &created); err != nil || code != 201 {
+		t.Fatalf("declare: %d %v", code, err)
+	}
+	displays := map[string]*websocket.Conn{}
+	for _, comuna := range []string{"05101", "05109", "05602"} {
+		conn, resp, err := dialWS(t, m.Addr(), "?topics=alerts&comunas="+comuna, cookieHeader(c))
+		if err != nil {
+			t.Fatalf("dial %s: %v (%v)", comuna, err, resp)
+		}
+		defer conn.Close()
+		if hello := read(t, conn); hello.Type != "hello" {
+			t.Fatalf("display %s: got %+v, want hello first", comuna, hello)
+		}
+		displays[comuna] = conn
+	}
+	if code, _, err := c.call("PATCH", "/api/alerts/"+created.ID, map[string]string{"If-Match": `"0"`}, `{"comunas":["05109"],"reason":"el oleaje se desplazó"}`, nil); err != nil || code != 200 {
+		t.Fatalf("patch scope: %d %v", code, err)
+	}
+	// A regional alert afterwards reaches every display: a sentinel that
+	// shows what each got before it.
+	var sentinel struct {
+		ID string `json:"id"`
+	}
+	if code, _, err := c.call("POST", "/api/alerts", nil, `{"hazard":"tsunami","level":"roja","title":"Tsunami","region":true}`, &sentinel); err != nil || code != 201 {
+		t.Fatalf("declare sentinel: %d %v", code, err)
+	}
+	type alertRow struct {
+		ID      string   `json:"id"`
+		Comunas []string `json:"comunas"`
+	}
+	want := map[string][]string{
+		"05101": {"alert.updated " + created.ID + " [05109]", "alert.declared " + sentinel.ID},
+		"05109": {"alert.updated " + created.ID + " [05109]", "alert.declared " + sentinel.ID},
+		"05602": {"alert.declared " + sentinel.ID},
+	}
+	for comuna, conn := range displays {
+		var got []string
+		for len(got) == 0 || !strings.HasPrefix(got[len(got)-1], "alert.declared "+sentinel.ID) {
+			msg := read(t, conn)
+			var a alertRow
+			_ = json.Unmarshal(msg.Data, &a)
+			if msg.Type == "alert.declared" && a.ID == created.ID {
+				continue // the first alert's own notice may follow the hello
+			}
+			s := msg.Type + " " + a.ID
+			if msg.Type == "alert.updated" {
+				s += " [" + strings.Join(a.Comunas, " ") + "]"
+			}
+			got = append(got, s)
+		}
+		if !slices.Equal(got, want[comuna]) {
+			t.Errorf("display of %s: got %q, want %q", comuna, got, want[comuna])
+		}
+	}
+}
+
+func TestNoticeScope(t *testing.T) {
+	tests := []struct {
+		name        string
+		change      projections.Change
+		wantRegion  bool
+		wantComunas []string
+	}{
+		{"not moved", projections.Change{Comunas: []string{"05101"}}, false, []string{"05101"}},
+		{"moved: old and new comunas", projections.Change{Comunas: []string{"05109", "05801"}, PrevComunas: []string{"05101", "05109"}}, false, []string{"05101", "05109", "05801"}},
+		{"narrowed from the region: every display", projections.Change{Comunas: []string{"05101"}, PrevRegion: true}, true, []string{"05101"}},
+		{"widened to the region", projections.Change{Region: true, Comunas: []string{"05101"}, PrevComunas: []string{"05101"}}, true, []string{"05101"}},
+		{"now concerns no comuna in particular: every display", projections.Change{PrevComunas: []string{"05101"}}, false, nil},
+		{"not territorial", projections.Change{}, false, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			region, comunas := noticeScope(tt.change)
+			if region != tt.wantRegion || !slices.Equal(comunas, tt.wantComunas) {
+				t.Errorf("got region %v comunas %v, want %v %v", region, comunas, tt.wantRegion, tt.wantComunas)
 			}
 		})
 	}
