@@ -17,6 +17,12 @@
 // authenticate a cookie or a bearer token, mint tokens without privilege
 // escalation).
 //
+// Service remembers, for a short time (ServiceConfig.CacheTTL, 1 s by
+// default), the sessions and tokens its stores confirmed, so that a burst
+// of requests does not read the store once each. Logout, EndSessions and
+// RevokeToken through the same Service take effect at once; through another
+// hub of a fleet, within CacheTTL. Nothing expired is answered from memory.
+//
 // Users themselves are event-sourced in domain; auth only sees the fields it
 // needs through a small consumer-side interface (see NewService). Errors
 // carry English text; the web layer maps them to problem responses and

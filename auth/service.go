@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"runtime"
@@ -77,6 +78,21 @@ type ServiceConfig struct {
 	Params Params
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// CacheTTL is how long Authenticate and AuthenticateToken answer from
+	// memory a session or token their store has confirmed, instead of
+	// asking the store on every request. Zero means DefaultCacheTTL;
+	// negative turns the cache off.
+	//
+	// The bound, stated: Logout, EndSessions and RevokeToken through this
+	// Service take effect at once. Made through another Service sharing
+	// the stores (another hub of a fleet, sessions in Redis), or directly
+	// in a store, they take effect here within CacheTTL. An expired
+	// session or token is never answered from memory, and a session's idle
+	// deadline still slides once per TouchInterval.
+	CacheTTL time.Duration
+	// CacheSize bounds the remembered sessions and, separately, tokens.
+	// Zero means DefaultCacheSize.
+	CacheSize int
 }
 
 // Service is login, logout and request authentication over the ports. It
@@ -91,6 +107,10 @@ type Service struct {
 	now      func() time.Time
 	hashing  chan struct{}
 	dummy    func() (string, error)
+	// sessionCache and tokenCache remember confirmed credentials (see
+	// ServiceConfig.CacheTTL); nil when the cache is off.
+	sessionCache *credentialCache
+	tokenCache   *credentialCache
 }
 
 // NewService returns a Service, or an error if a required port is missing.
@@ -108,6 +128,12 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	ttl := cfg.CacheTTL
+	if ttl == 0 {
+		ttl = DefaultCacheTTL
+	}
+	s.sessionCache = newCredentialCache(ttl, cfg.CacheSize)
+	s.tokenCache = newCredentialCache(ttl, cfg.CacheSize)
 	n := cfg.MaxConcurrentHashes
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
@@ -213,52 +239,89 @@ func (s *Service) check(ctx context.Context, username, password string) (Account
 
 // Authenticate returns the principal of a session cookie, sliding its idle
 // expiry (at most once per TouchInterval). An unknown or expired session
-// returns ErrNoSession.
+// returns ErrNoSession. A session the store confirmed within CacheTTL is
+// answered from memory (see ServiceConfig.CacheTTL).
 func (s *Service) Authenticate(ctx context.Context, sessionID string) (Principal, error) {
 	if sessionID == "" {
 		return Principal{}, ErrNoSession
 	}
+	key := cacheKey(sessionID)
+	now := s.now()
+	if e, ok := s.sessionCache.get(key, now); ok && now.Sub(e.lastSeen) < s.touch {
+		return e.p, nil
+	}
+	gen := s.sessionCache.generation()
 	sess, err := s.sessions.Get(ctx, sessionID)
 	if err != nil {
+		if errors.Is(err, ErrNoSession) {
+			s.sessionCache.drop(key)
+		}
 		return Principal{}, err
 	}
-	if now := s.now(); now.Sub(sess.LastSeen) >= s.touch {
+	if now.Sub(sess.LastSeen) >= s.touch {
 		if err := s.sessions.Touch(ctx, sessionID, now); err != nil {
+			if errors.Is(err, ErrNoSession) {
+				s.sessionCache.drop(key)
+			}
 			return Principal{}, err
 		}
+		sess.LastSeen = now
 	}
-	return Principal{
+	p := Principal{
 		UserID: sess.UserID, Username: sess.Username, Role: sess.Role,
-		SessionID: SessionRef(sessionID), Kind: KindSession,
-	}, nil
+		SessionID: hex.EncodeToString(key[:8]), Kind: KindSession,
+	}
+	s.sessionCache.put(key, gen, cached{p: p, deadline: sess.Deadline(), lastSeen: sess.LastSeen}, now)
+	return p, nil
 }
 
 // AuthenticateToken returns the principal of an API token (ErrNoToken if
 // unknown, revoked or expired). The principal's UserID is the token's
-// creator and its Username is "token:" + the token's name.
+// creator and its Username is "token:" + the token's name. A token the
+// store confirmed within CacheTTL is answered from memory.
 func (s *Service) AuthenticateToken(ctx context.Context, plaintext string) (Principal, error) {
+	key := cacheKey(plaintext)
+	now := s.now()
+	if e, ok := s.tokenCache.get(key, now); ok {
+		return e.p, nil
+	}
+	gen := s.tokenCache.generation()
 	t, err := s.tokens.Lookup(ctx, plaintext)
 	if err != nil {
 		return Principal{}, err
 	}
-	return Principal{
+	p := Principal{
 		UserID: t.CreatedBy, Username: "token:" + t.Name, Role: t.Role,
 		TokenID: t.ID, Kind: KindToken,
-	}, nil
+	}
+	s.tokenCache.put(key, gen, cached{p: p, deadline: t.ExpiresAt}, now)
+	return p, nil
 }
 
-// Logout ends the session; an unknown session is not an error.
+// Logout ends the session; an unknown session is not an error. This
+// Service stops accepting it at once.
 func (s *Service) Logout(ctx context.Context, sessionID string) error {
-	if err := s.sessions.Delete(ctx, sessionID); err != nil {
+	key := cacheKey(sessionID)
+	s.sessionCache.invalidate(&key, nil)
+	err := s.sessions.Delete(ctx, sessionID)
+	// Again after the store: a lookup that read the store before the
+	// delete must not put the session back.
+	s.sessionCache.invalidate(&key, nil)
+	if err != nil {
 		return fmt.Errorf("logout: %w", err)
 	}
 	return nil
 }
 
 // EndSessions ends every session of a user. Call it when a user is
-// disabled, changes role or changes password.
+// disabled, changes role or changes password. This Service stops accepting
+// them at once.
 func (s *Service) EndSessions(ctx context.Context, userID string) error {
-	if err := s.sessions.DeleteUser(ctx, userID); err != nil {
+	ofUser := func(p Principal) bool { return p.UserID == userID }
+	s.sessionCache.invalidate(nil, ofUser)
+	err := s.sessions.DeleteUser(ctx, userID)
+	s.sessionCache.invalidate(nil, ofUser)
+	if err != nil {
 		return fmt.Errorf("end sessions of %s: %w", userID, err)
 	}
 	return nil
@@ -304,7 +367,11 @@ func (s *Service) RevokeToken(ctx context.Context, by Principal, id string) erro
 	if !by.Can(ManageTokens) {
 		return ErrForbidden
 	}
-	if err := s.tokens.Revoke(ctx, id); err != nil {
+	byID := func(p Principal) bool { return p.TokenID == id }
+	s.tokenCache.invalidate(nil, byID)
+	err := s.tokens.Revoke(ctx, id)
+	s.tokenCache.invalidate(nil, byID)
+	if err != nil {
 		return fmt.Errorf("revoke token %s: %w", id, err)
 	}
 	return nil

@@ -1,12 +1,21 @@
 package web
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 
 	"github.com/senapred-valparaiso/vigia/auth"
 	"github.com/senapred-valparaiso/vigia/command"
 	"github.com/senapred-valparaiso/vigia/domain"
+	"github.com/senapred-valparaiso/vigia/eventstore"
 	"github.com/senapred-valparaiso/vigia/projections"
 )
 
@@ -15,19 +24,131 @@ type alertList struct {
 	Position string                  `json:"position"`
 }
 
+// listAlerts answers the alerts of a status with the position they are at
+// least as new as (read before the rows). The answer is the same for every
+// principal allowed to read, so it is encoded once per read-model position
+// and status and the same bytes are served until the projector moves on
+// (alertLists). Were the view ever to differ by role, the role would have
+// to join the cache key. The ETag is a hash of the bytes: If-None-Match
+// gets a 304.
 func (s *Server) listAlerts(c *fiber.Ctx) error {
 	status := c.Query("status", string(domain.StatusVigente))
-	switch status {
-	case string(domain.StatusVigente), string(domain.StatusCancelada), projections.StatusAll:
-	default:
+	cache := s.lists.of(status)
+	if cache == nil {
 		return &errBadRequest{detail: "estado desconocido", fields: map[string]string{"status": "use vigente, cancelada o all"}}
 	}
 	pos := s.cfg.Projector.Position()
-	alerts, err := s.cfg.Reads.Alerts(c.UserContext(), status)
+	encode := func() (*encodedList, error) { return s.encodeAlerts(c.UserContext(), status, pos) }
+	var (
+		list *encodedList
+		err  error
+	)
+	if s.listsCacheable() {
+		list, err = cache.at(pos, encode)
+	} else {
+		list, err = encode()
+	}
 	if err != nil {
 		return err
 	}
-	return c.JSON(alertList{Alerts: alerts, Position: pos.String()})
+	c.Set(fiber.HeaderETag, list.etag)
+	// private: the answer needs credentials; no-cache: revalidate (cheap,
+	// a 304) before reusing it.
+	c.Set(fiber.HeaderCacheControl, "private, no-cache")
+	if etagMatches(c.Get(fiber.HeaderIfNoneMatch), list.etag) {
+		return c.SendStatus(fiber.StatusNotModified)
+	}
+	c.Response().Header.SetContentType(fiber.MIMEApplicationJSON)
+	// The cached bytes are never modified, so the response may point at
+	// them instead of copying.
+	c.Response().SetBodyRaw(list.body)
+	return nil
+}
+
+// encodeAlerts reads and encodes the alert list of a status; pos is the
+// projector's position read before the rows.
+func (s *Server) encodeAlerts(ctx context.Context, status string, pos eventstore.Position) (*encodedList, error) {
+	alerts, err := s.cfg.Reads.Alerts(ctx, status)
+	if err != nil {
+		return nil, err
+	}
+	body, err := json.Marshal(alertList{Alerts: alerts, Position: pos.String()})
+	if err != nil {
+		return nil, fmt.Errorf("encode alerts: %w", err)
+	}
+	sum := sha256.Sum256(body)
+	return &encodedList{pos: pos, body: body, etag: `"l-` + hex.EncodeToString(sum[:12]) + `"`}, nil
+}
+
+// listsCacheable reports whether the projector's position says when the
+// read model changes: true while this instance's projector is the one
+// applying events (always, with the memory read model). A standby over a
+// shared Postgres read model learns the position after the rows have
+// changed, so caching there could serve a list older than the database,
+// and another instance's write would not be visible in a read after it.
+func (s *Server) listsCacheable() bool {
+	l, ok := s.cfg.Projector.(interface{ Leading() bool })
+	return ok && l.Leading()
+}
+
+// alertLists holds the encoded GET /api/alerts of each status.
+type alertLists struct {
+	vigente, cancelada, all alertListCache
+}
+
+// of returns the cache of a status, nil for an unknown status.
+func (l *alertLists) of(status string) *alertListCache {
+	switch status {
+	case string(domain.StatusVigente):
+		return &l.vigente
+	case string(domain.StatusCancelada):
+		return &l.cancelada
+	case projections.StatusAll:
+		return &l.all
+	}
+	return nil
+}
+
+// alertListCache is one status's last encoded list.
+//
+// Why serving it is correct: an entry for position p was encoded from rows
+// read after the projector reached p, so its rows are at least as new as
+// p; it is served only while the projector is still at p, and the
+// projector's position only moves forward, after the read model has
+// applied the events. A write answered after WaitFor(its position) has
+// moved the projector past every older entry, so a read after it encodes
+// anew and sees the write.
+type alertListCache struct {
+	mu  sync.Mutex // one encoding at a time: a change does not set 500 requests encoding the same list
+	cur atomic.Pointer[encodedList]
+}
+
+// encodedList is an encoded alert list and the position it was read at.
+type encodedList struct {
+	pos  eventstore.Position
+	body []byte
+	etag string
+}
+
+// at returns the list encoded at pos, encoding it if it is not the cached
+// one.
+func (l *alertListCache) at(pos eventstore.Position, encode func() (*encodedList, error)) (*encodedList, error) {
+	if e := l.cur.Load(); e != nil && e.pos == pos {
+		return e, nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if e := l.cur.Load(); e != nil && e.pos == pos {
+		return e, nil
+	}
+	e, err := encode()
+	if err != nil {
+		return nil, err
+	}
+	if cur := l.cur.Load(); cur == nil || e.pos.Compare(cur.pos) >= 0 {
+		l.cur.Store(e)
+	}
+	return e, nil
 }
 
 // alertID validates the :id parameter as a UUID.

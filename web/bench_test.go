@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
 	"github.com/rs/zerolog"
 	"github.com/valyala/fasthttp"
 
@@ -28,50 +29,81 @@ import (
 // handler chain (request context, cookie authentication, the read model,
 // JSON), without the network: what the hub spends per read besides the
 // socket. session=sqlite is what the hub runs (sessions.db, like
-// production); session=memory shows what the per-request session lookup
-// costs. Run with `make bench` or
+// production); session=memory shows what the session store costs.
+//
+// The plain cases are the steady state: the session answered from the auth
+// Service's cache and the list's bytes encoded once per read-model change.
+// uncached turns both caches off (the session read from its store on every
+// request, the list encoded every time, as a standby instance does), which
+// is what every read cost before the caches; not-modified is a client
+// revalidating with If-None-Match. Run with `make bench` or
 //
 //	go test -run '^$' -bench ListAlerts -benchmem ./web
 func BenchmarkListAlerts(b *testing.B) {
+	serve := func(b *testing.B, s *Server, cookie string, header ...string) {
+		h := s.App().Handler()
+		ctx := benchRequest(cookie, header...)
+		want := fiber.StatusOK
+		if len(header) > 0 {
+			want = fiber.StatusNotModified
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			ctx.Response.Reset()
+			h(ctx)
+			if ctx.Response.StatusCode() != want {
+				b.Fatalf("got %d %s", ctx.Response.StatusCode(), ctx.Response.Body())
+			}
+		}
+	}
 	for _, alerts := range []int{20, 200} {
 		for _, sessions := range []string{"sqlite", "memory"} {
-			b.Run(fmt.Sprintf("alerts=%d/session=%s", alerts, sessions), func(b *testing.B) {
-				s, cookie := newBenchServer(b, sessions, alerts)
-				h := s.App().Handler()
-				ctx := benchRequest(cookie)
-				b.ReportAllocs()
-				for b.Loop() {
-					ctx.Response.Reset()
-					h(ctx)
-					if ctx.Response.StatusCode() != 200 {
-						b.Fatalf("got %d %s", ctx.Response.StatusCode(), ctx.Response.Body())
-					}
-				}
+			name := fmt.Sprintf("alerts=%d/session=%s", alerts, sessions)
+			b.Run(name, func(b *testing.B) {
+				s, cookie := newBenchServer(b, benchOptions{sessions: sessions, alerts: alerts})
+				serve(b, s, cookie)
+			})
+			b.Run(name+"/uncached", func(b *testing.B) {
+				s, cookie := newBenchServer(b, benchOptions{sessions: sessions, alerts: alerts, uncached: true})
+				serve(b, s, cookie)
 			})
 		}
 	}
-	// Both cores at once, as under load: contention on the read model's
-	// lock and the sessions database shows here.
-	b.Run("alerts=20/session=sqlite/parallel", func(b *testing.B) {
-		s, cookie := newBenchServer(b, "sqlite", 20)
-		h := s.App().Handler()
-		b.ReportAllocs()
-		b.RunParallel(func(pb *testing.PB) {
-			ctx := benchRequest(cookie)
-			for pb.Next() {
-				ctx.Response.Reset()
-				h(ctx)
-				if ctx.Response.StatusCode() != 200 {
-					b.Errorf("got %d", ctx.Response.StatusCode())
-					return
-				}
-			}
-		})
+	b.Run("alerts=20/session=sqlite/not-modified", func(b *testing.B) {
+		s, cookie := newBenchServer(b, benchOptions{sessions: "sqlite", alerts: 20})
+		ctx := benchRequest(cookie)
+		s.App().Handler()(ctx)
+		serve(b, s, cookie, fiber.HeaderIfNoneMatch, string(ctx.Response.Header.Peek(fiber.HeaderETag)))
 	})
+	// Both cores at once, as under load: contention on the caches, the
+	// read model's lock and the sessions database shows here.
+	for _, uncached := range []bool{false, true} {
+		name := "alerts=20/session=sqlite/parallel"
+		if uncached {
+			name = "alerts=20/session=sqlite/uncached/parallel"
+		}
+		b.Run(name, func(b *testing.B) {
+			s, cookie := newBenchServer(b, benchOptions{sessions: "sqlite", alerts: 20, uncached: uncached})
+			h := s.App().Handler()
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				ctx := benchRequest(cookie)
+				for pb.Next() {
+					ctx.Response.Reset()
+					h(ctx)
+					if ctx.Response.StatusCode() != 200 {
+						b.Errorf("got %d", ctx.Response.StatusCode())
+						return
+					}
+				}
+			})
+		})
+	}
 }
 
-// BenchmarkAlertListJSON is the encoding part of a read on its own: what a
-// cache of the encoded list (per read-model position) would save.
+// BenchmarkAlertListJSON is the encoding part of a read on its own: what
+// the cache of the encoded list (per read-model position) saves, and what
+// each change of the read model costs once.
 func BenchmarkAlertListJSON(b *testing.B) {
 	m := memory.New()
 	ctx := context.Background()
@@ -90,11 +122,15 @@ func BenchmarkAlertListJSON(b *testing.B) {
 	}
 }
 
-// benchRequest is a GET /api/alerts as a browser with a session sends it.
-func benchRequest(cookie string) *fasthttp.RequestCtx {
+// benchRequest is a GET /api/alerts as a browser with a session sends it,
+// with the header name/value pairs given.
+func benchRequest(cookie string, header ...string) *fasthttp.RequestCtx {
 	var req fasthttp.Request
 	req.SetRequestURI("http://127.0.0.1:8080/api/alerts")
 	req.Header.Set("Cookie", SessionCookie+"="+cookie)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
 	ctx := &fasthttp.RequestCtx{}
 	ctx.Init(&req, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 50000}, nil)
 	return ctx
@@ -121,10 +157,22 @@ func benchAlertEvents(tb testing.TB, n int) []eventstore.Event {
 	return out
 }
 
+// benchOptions shape newBenchServer's hub.
+type benchOptions struct {
+	// sessions is "sqlite" (sessions.db) or "memory".
+	sessions string
+	// alerts is how many alerts are in force.
+	alerts int
+	// uncached turns off the auth Service's cache and makes the projector
+	// a standby's, so that no read is served from a cache.
+	uncached bool
+}
+
 // newBenchServer is a Server over a real SQLite event store and a running
-// projector, with alerts alerts in force and an operator logged in; it
+// projector, with o.alerts alerts in force and an operator logged in; it
 // returns the session cookie's value.
-func newBenchServer(b *testing.B, sessions string, alerts int) (*Server, string) {
+func newBenchServer(b *testing.B, o benchOptions) (*Server, string) {
+	sessions, alerts := o.sessions, o.alerts
 	b.Helper()
 	ctx := context.Background()
 	dir := b.TempDir()
@@ -183,9 +231,15 @@ func newBenchServer(b *testing.B, sessions string, alerts int) (*Server, string)
 	if err := proj.WaitFor(wait, last.Position); err != nil {
 		b.Fatal(err)
 	}
+	cacheTTL := time.Duration(0) // the default
+	var p projector = proj
+	if o.uncached {
+		cacheTTL, p = -1, benchStandby{proj}
+	}
 	svc, err := auth.NewService(auth.ServiceConfig{
 		Accounts: NewAccounts(model), Sessions: sessionStore, Tokens: tokenStore,
 		Limiter: authmem.NewLimiter(auth.DefaultLimitPolicy, time.Now), Params: auth.TestParams, Now: time.Now,
+		CacheTTL: cacheTTL,
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -194,8 +248,14 @@ func newBenchServer(b *testing.B, sessions string, alerts int) (*Server, string)
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := New(Config{Log: log, Commands: cmds, Reads: model, Projector: proj, Auth: svc, PasswordParams: auth.TestParams})
+	s := New(Config{Log: log, Commands: cmds, Reads: model, Projector: p, Auth: svc, PasswordParams: auth.TestParams})
 	return s, sess.ID
 }
+
+// benchStandby is the projector of an instance that does not apply events
+// itself: the alert list is not cached there.
+type benchStandby struct{ *projections.Projector }
+
+func (benchStandby) Leading() bool { return false }
 
 const benchPassword = "una clave larga para medir"

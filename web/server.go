@@ -72,6 +72,9 @@ type Config struct {
 	// WriteWait bounds how long a write waits for the read model to apply
 	// it before answering (default 2 s).
 	WriteWait time.Duration
+	// History rebuilds past informes from the log (projections.History);
+	// nil: no /api/informes routes.
+	History history
 }
 
 // Server is the hub's HTTP application.
@@ -79,6 +82,8 @@ type Server struct {
 	cfg Config
 	log zerolog.Logger
 	app *fiber.App
+	// lists is GET /api/alerts encoded once per read-model position.
+	lists alertLists
 }
 
 // New builds the Fiber app with every route.
@@ -101,6 +106,10 @@ func New(cfg Config) *Server {
 		ReadTimeout:           30 * time.Second,
 		WriteTimeout:          60 * time.Second,
 		IdleTimeout:           120 * time.Second,
+		// One write system call per answer up to this size (fasthttp's
+		// default, 4 KiB, splits a 10 KB alert list into two). Held per
+		// keep-alive connection, released when it upgrades to /ws.
+		WriteBufferSize: 16 << 10,
 	})
 	s.routes()
 	return s
@@ -153,6 +162,11 @@ func (s *Server) routes() {
 	api.Post("/log", s.addLogEntry)
 	api.Get("/log/:id", s.getLogEntry)
 	api.Patch("/log/:id", s.correctLogEntry)
+
+	if s.cfg.History != nil {
+		api.Get("/informes/:date/changes", s.getInformeChanges)
+		api.Get("/informes/:date", s.getInforme)
+	}
 
 	api.Use(func(c *fiber.Ctx) error { return &errNotFound{what: "la ruta " + c.Path()} })
 	s.mountUI()

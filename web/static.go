@@ -84,17 +84,26 @@ func contentType(p string) string {
 	return "application/octet-stream"
 }
 
-// mountUI serves the embedded browser UI: the operators' app at /, the wall
-// display at /display and their files under /assets/. It runs after every
-// other route, so it shadows none of /api, /ws, /healthz or /readyz; any
-// other GET is a 404 problem from the app's error handler.
+// appPages are the addresses of the operators' app: one page (index.html)
+// whose module shows the board, the audit, one stream's history or the
+// línea de tiempo by its path, so each can be bookmarked, shared and
+// reloaded.
+var appPages = []string{"/", "/auditoria", "/historial", "/linea-de-tiempo"}
+
+// mountUI serves the embedded browser UI: the operators' app at appPages,
+// the wall display at /display and their files under /assets/. It runs
+// after every other route, so it shadows none of /api, /ws, /healthz or
+// /readyz; any other GET is a 404 problem from the app's error handler.
 func (s *Server) mountUI() {
 	files, err := loadUI(ui.FS())
 	if err != nil {
 		// The files are compiled into the binary: this is a build defect.
 		panic(err)
 	}
-	s.app.Get("/", files.page("index.html"))
+	app := files.page("index.html")
+	for _, p := range appPages {
+		s.app.Get(p, app)
+	}
 	s.app.Get("/display", files.page("display.html"))
 	s.app.Get("/assets/*", func(c *fiber.Ctx) error {
 		name := "assets/" + c.Params("*")

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -409,4 +410,152 @@ func (h *testHub) userID(t *testing.T, username string) string {
 		t.Fatalf("user %s: %v %v", username, ok, err)
 	}
 	return u.ID
+}
+
+// countingReads counts the alert-list reads that reach the read model.
+type countingReads struct {
+	reads
+	alerts atomic.Int64
+}
+
+func (c *countingReads) Alerts(ctx context.Context, status string) ([]projections.AlertView, error) {
+	c.alerts.Add(1)
+	return c.reads.Alerts(ctx, status)
+}
+
+// standbyProjector is a projector that does not apply events itself, as
+// a standby over a shared Postgres read model.
+type standbyProjector struct{ *projections.Projector }
+
+func (standbyProjector) Leading() bool { return false }
+
+// withReads returns a copy of h whose server reads through r and follows
+// p (nil: h's projector).
+func (h *testHub) withReads(r reads, p projector) *testHub {
+	cfg := h.Server.cfg
+	cfg.Reads = r
+	if p != nil {
+		cfg.Projector = p
+	}
+	h2 := *h
+	h2.Server = New(cfg)
+	return &h2
+}
+
+func TestAlertListIsEncodedOncePerChangeAndReadAfterWriteSeesIt(t *testing.T) {
+	base := newTestHub(t)
+	counting := &countingReads{reads: base.model}
+	h := base.withReads(counting, nil)
+	id := h.declare(t)
+
+	first := h.do(t, "GET", "/api/alerts", nil, "")
+	tag := first.header.Get("ETag")
+	if first.status != 200 || tag == "" || first.header.Get("Cache-Control") != "private, no-cache" {
+		t.Fatalf("list: got %d ETag %q Cache-Control %q", first.status, tag, first.header.Get("Cache-Control"))
+	}
+	if ct := first.header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type: got %q", ct)
+	}
+	reads := counting.alerts.Load()
+	again := h.do(t, "GET", "/api/alerts", nil, "")
+	if again.raw != first.raw || again.header.Get("ETag") != tag {
+		t.Fatalf("unchanged list: got a different answer:\n%s\n%s", again.raw, first.raw)
+	}
+	if n := counting.alerts.Load() - reads; n != 0 {
+		t.Errorf("unchanged list: read the model %d more times, want 0", n)
+	}
+	// The cached bytes are what encoding the read model gives.
+	rows, _ := base.model.Alerts(context.Background(), "vigente")
+	want, _ := json.Marshal(alertList{Alerts: rows, Position: base.proj.Position().String()})
+	if first.raw != string(want) {
+		t.Errorf("list body:\ngot  %s\nwant %s", first.raw, want)
+	}
+
+	for _, inm := range []string{tag, "W/" + tag, `"other", ` + tag, "*"} {
+		r := h.do(t, "GET", "/api/alerts", map[string]string{"If-None-Match": inm}, "")
+		if r.status != 304 || r.raw != "" || r.header.Get("ETag") != tag {
+			t.Errorf("If-None-Match %s: got %d %q ETag %q, want 304 without a body", inm, r.status, r.raw, r.header.Get("ETag"))
+		}
+	}
+	if r := h.do(t, "GET", "/api/alerts", map[string]string{"If-None-Match": `"l-0"`}, ""); r.status != 200 {
+		t.Errorf("another tag: got %d, want 200", r.status)
+	}
+
+	// A write, then a read by the same client: the read sees the write,
+	// even when it presents the tag of the list before it.
+	if r := h.do(t, "PATCH", "/api/alerts/"+id, map[string]string{"If-Match": `"0"`}, `{"level":"roja"}`); r.status != 200 {
+		t.Fatalf("patch: got %d %s", r.status, r.raw)
+	}
+	after := h.do(t, "GET", "/api/alerts", map[string]string{"If-None-Match": tag}, "")
+	if after.status != 200 {
+		t.Fatalf("read after write: got %d, want 200", after.status)
+	}
+	if got := after.body["alerts"].([]any)[0].(map[string]any); got["level"] != "roja" || got["version"] != float64(1) {
+		t.Errorf("read after write: got %v", got)
+	}
+	if after.header.Get("ETag") == tag || after.body["position"] == first.body["position"] {
+		t.Errorf("read after write: same ETag %q / position %v as before the write", tag, first.body["position"])
+	}
+
+	// Statuses are cached apart.
+	if r := h.do(t, "GET", "/api/alerts?status=cancelada", nil, ""); len(r.body["alerts"].([]any)) != 0 {
+		t.Fatalf("cancelled before cancelling: got %s", r.raw)
+	}
+	if r := h.do(t, "POST", "/api/alerts/"+id+"/cancel", map[string]string{"If-Match": `"1"`}, `{}`); r.status != 200 {
+		t.Fatalf("cancel: got %d %s", r.status, r.raw)
+	}
+	if r := h.do(t, "GET", "/api/alerts?status=cancelada", nil, ""); len(r.body["alerts"].([]any)) != 1 {
+		t.Errorf("cancelled after cancelling: got %s", r.raw)
+	}
+	if r := h.do(t, "GET", "/api/alerts", nil, ""); len(r.body["alerts"].([]any)) != 0 {
+		t.Errorf("in force after cancelling: got %s", r.raw)
+	}
+	if r := h.do(t, "GET", "/api/alerts?status=all", nil, ""); len(r.body["alerts"].([]any)) != 1 {
+		t.Errorf("all: got %s", r.raw)
+	}
+}
+
+func TestAlertListIsTheSameForEveryRole(t *testing.T) {
+	h := newTestHub(t)
+	h.declare(t)
+	h.addUser(t, "vera", "viewer")
+	h.as = "admin"
+	tok := h.do(t, "POST", "/api/tokens", nil, `{"name":"muro","role":"display"}`)
+	if tok.status != 201 {
+		t.Fatalf("token: got %d %s", tok.status, tok.raw)
+	}
+	h.as = "ana"
+	want := h.do(t, "GET", "/api/alerts", nil, "")
+	for _, who := range []struct {
+		as  string
+		hdr map[string]string
+	}{{"admin", nil}, {"vera", nil}, {"", map[string]string{"Authorization": "Bearer " + tok.body["token"].(string)}}} {
+		h.as = who.as
+		r := h.do(t, "GET", "/api/alerts", who.hdr, "")
+		if r.status != 200 || r.raw != want.raw {
+			t.Errorf("as %q: got %d %s, want the operator's %s", who.as, r.status, r.raw, want.raw)
+		}
+	}
+	h.as = ""
+	if r := h.do(t, "GET", "/api/alerts", map[string]string{"If-None-Match": want.header.Get("ETag")}, ""); r.status != 401 {
+		t.Errorf("anonymous with the list's ETag: got %d, want 401", r.status)
+	}
+}
+
+// A standby over a shared read model learns positions after the rows
+// change: it must read the model on every request.
+func TestAlertListIsNotCachedOnAStandby(t *testing.T) {
+	base := newTestHub(t)
+	counting := &countingReads{reads: base.model}
+	h := base.withReads(counting, standbyProjector{base.proj})
+	h.declare(t)
+	first := h.do(t, "GET", "/api/alerts", nil, "")
+	n := counting.alerts.Load()
+	second := h.do(t, "GET", "/api/alerts", map[string]string{"If-None-Match": first.header.Get("ETag")}, "")
+	if second.status != 304 {
+		t.Errorf("unchanged list on a standby: got %d, want 304", second.status)
+	}
+	if got := counting.alerts.Load() - n; got != 1 {
+		t.Errorf("standby: read the model %d times for one request, want 1", got)
+	}
 }

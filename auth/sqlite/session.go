@@ -12,6 +12,15 @@ import (
 
 var _ auth.SessionStore = (*SessionStore)(nil)
 
+const (
+	getSessionSQL = `
+		SELECT user_id, username, role, created_at, last_seen, idle_ns, expires_at
+		FROM sessions WHERE id_hash = ?`
+	touchSessionSQL = `
+		UPDATE sessions SET last_seen = MAX(last_seen, ?1)
+		WHERE id_hash = ?2 AND expires_at > ?1 AND last_seen + idle_ns > ?1`
+)
+
 // SessionStore is the durable auth.SessionStore; get one from DB.Sessions.
 type SessionStore struct{ d *DB }
 
@@ -50,9 +59,7 @@ func (s *SessionStore) Get(ctx context.Context, id string) (auth.Session, error)
 		role                     string
 		created, seen, idle, exp int64
 	)
-	err := s.d.db.QueryRowContext(ctx, `
-		SELECT user_id, username, role, created_at, last_seen, idle_ns, expires_at
-		FROM sessions WHERE id_hash = ?`, auth.HashSecret(id)).
+	err := s.d.getSession.QueryRowContext(ctx, auth.HashSecret(id)).
 		Scan(&sess.UserID, &sess.Username, &role, &created, &seen, &idle, &exp)
 	if errors.Is(err, sql.ErrNoRows) {
 		return auth.Session{}, auth.ErrNoSession
@@ -75,10 +82,7 @@ func (s *SessionStore) Touch(ctx context.Context, id string, now time.Time) erro
 	if !inRange(now) {
 		return fmt.Errorf("touch session: %w", errOutOfRange)
 	}
-	res, err := s.d.db.ExecContext(ctx, `
-		UPDATE sessions SET last_seen = MAX(last_seen, ?1)
-		WHERE id_hash = ?2 AND expires_at > ?1 AND last_seen + idle_ns > ?1`,
-		nanos(now), auth.HashSecret(id))
+	res, err := s.d.touchSession.ExecContext(ctx, nanos(now), auth.HashSecret(id))
 	if err != nil {
 		return fmt.Errorf("touch session: %w", err)
 	}

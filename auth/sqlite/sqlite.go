@@ -45,7 +45,21 @@ CREATE TABLE IF NOT EXISTS tokens (
 type DB struct {
 	db  *sql.DB
 	now func() time.Time
+
+	// The statements run on every authenticated request, prepared once
+	// (database/sql then keeps one per pooled connection), so SQLite does
+	// not parse them again each time.
+	getSession, touchSession, lookupToken *sql.Stmt
 }
+
+// poolSize is the number of connections kept open, busy or idle. WAL lets
+// readers run beside the one writer, and the driver runs in Go, so more
+// connections than a few cores' worth only add memory. Keeping them all
+// idle rather than closing them (database/sql keeps 2 by default) matters:
+// opening a connection re-runs its pragmas and loses its prepared
+// statements, and under a burst of requests the default churned through
+// hundreds.
+const poolSize = 8
 
 // Open opens (creating if needed, with mode 0600 and its directory) the
 // SQLite file at path, migrates its schema and prunes expired rows. now is
@@ -74,9 +88,15 @@ func Open(ctx context.Context, path string, now func() time.Time) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open sessions db %s: %w", path, err)
 	}
+	db.SetMaxOpenConns(poolSize)
+	db.SetMaxIdleConns(poolSize)
 	d := &DB{db: db, now: now}
 	if err := d.migrate(ctx); err != nil {
 		db.Close()
+		return nil, fmt.Errorf("open sessions db %s: %w", path, err)
+	}
+	if err := d.prepare(ctx); err != nil {
+		d.Close()
 		return nil, fmt.Errorf("open sessions db %s: %w", path, err)
 	}
 	if _, err := d.Prune(ctx); err != nil {
@@ -111,8 +131,35 @@ func (d *DB) migrate(ctx context.Context) error {
 	return tx.Commit()
 }
 
+// prepare prepares the statements of the request path.
+func (d *DB) prepare(ctx context.Context) error {
+	for _, p := range []struct {
+		stmt **sql.Stmt
+		sql  string
+	}{
+		{&d.getSession, getSessionSQL},
+		{&d.touchSession, touchSessionSQL},
+		{&d.lookupToken, lookupTokenSQL},
+	} {
+		st, err := d.db.PrepareContext(ctx, p.sql)
+		if err != nil {
+			return fmt.Errorf("prepare: %w", err)
+		}
+		*p.stmt = st
+	}
+	return nil
+}
+
 // Close closes the file.
-func (d *DB) Close() error { return d.db.Close() }
+func (d *DB) Close() error {
+	var errs []error
+	for _, st := range []*sql.Stmt{d.getSession, d.touchSession, d.lookupToken} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	return errors.Join(append(errs, d.db.Close())...)
+}
 
 // Sessions returns the session store backed by d.
 func (d *DB) Sessions() *SessionStore { return &SessionStore{d: d} }

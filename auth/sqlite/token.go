@@ -41,7 +41,10 @@ func (s *TokenStore) Create(ctx context.Context, t auth.Token) (auth.Token, stri
 	return t, plain, nil
 }
 
-const tokenColumns = `id, name, role, created_by, created_at, expires_at`
+const (
+	tokenColumns   = `id, name, role, created_by, created_at, expires_at`
+	lookupTokenSQL = `SELECT ` + tokenColumns + ` FROM tokens WHERE hash = ?`
+)
 
 type scanner interface{ Scan(...any) error }
 
@@ -63,8 +66,7 @@ func (s *TokenStore) Lookup(ctx context.Context, plaintext string) (auth.Token, 
 	if !auth.LooksLikeToken(plaintext) {
 		return auth.Token{}, auth.ErrNoToken
 	}
-	t, err := scanToken(s.d.db.QueryRowContext(ctx,
-		`SELECT `+tokenColumns+` FROM tokens WHERE hash = ?`, auth.HashSecret(plaintext)))
+	t, err := scanToken(s.d.lookupToken.QueryRowContext(ctx, auth.HashSecret(plaintext)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return auth.Token{}, auth.ErrNoToken
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/senapred-valparaiso/vigia/eventstore"
+	"github.com/senapred-valparaiso/vigia/projections"
 	rmpostgres "github.com/senapred-valparaiso/vigia/projections/postgres"
 )
 
@@ -21,6 +22,7 @@ Replays the whole event log into fresh read-model tables and swaps them in
 for the live ones in one transaction, while hubs keep serving (reads and the
 active projector wait only for the swap). name is what to rebuild:
 all (the default), views (alerts, shifts, log, informes, users) or audit.
+all also deletes time travel's day snapshots and writes them again.
 
 Only a Postgres read model (HUB_READMODEL=postgres://…) is ever rebuilt
 this way. The in-memory read model (HUB_READMODEL=memory, the default) is
@@ -94,6 +96,30 @@ func runProjections(ctx context.Context, args []string, getenv env, stdout, stde
 	took := bar.elapsed()
 	fmt.Fprintf(stdout, "rebuilt %s: %d events in %s (%.0f events/s), at position %s, generation %d\n",
 		name, res.Events, took.Round(time.Millisecond), float64(res.Events)/max(took.Seconds(), 1e-9), res.Position, res.Generation)
+	if name == "all" {
+		return rebuildSnapshots(ctx, store, model, log, stdout)
+	}
+	return nil
+}
+
+// rebuildSnapshots deletes time travel's day snapshots and writes them
+// again from the whole log. Hubs that are running go on writing the
+// newest ones; every writer of a day writes the same snapshot.
+func rebuildSnapshots(ctx context.Context, store eventstore.Store, model *rmpostgres.ReadModel, log zerolog.Logger, stdout io.Writer) error {
+	loc, err := time.LoadLocation("America/Santiago")
+	if err != nil {
+		return fmt.Errorf("time zone: %w", err)
+	}
+	h := projections.NewHistory(store, model.Snapshots(), loc, log)
+	if err := h.ResetSnapshots(ctx); err != nil {
+		return err
+	}
+	start := time.Now()
+	events, snaps, err := h.CatchUp(ctx)
+	if err != nil {
+		return fmt.Errorf("rebuild snapshots: %w", err)
+	}
+	fmt.Fprintf(stdout, "rebuilt snapshots: %d day snapshots from %d events in %s\n", snaps, events, time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

@@ -60,3 +60,13 @@ func (c *Config) readModelKind() string {
 	}
 	return ""
 }
+
+// snapshotStore is where time travel keeps its day snapshots: beside the
+// read model, in its Postgres schema (shared by the fleet, kept across
+// restarts), or in memory (written again from the log after each start).
+func snapshotStore(model readModel) projections.SnapshotStore {
+	if m, ok := model.(*rmpostgres.ReadModel); ok {
+		return m.Snapshots()
+	}
+	return memory.NewSnapshots()
+}

@@ -69,6 +69,8 @@ type Main struct {
 	model      readModel
 	closeModel func() error
 	projector  *projections.Projector
+	history    *projections.History
+	snapshots  projections.SnapshotStore
 	commands   *command.Handler
 	server     *web.Server
 	ln         net.Listener
@@ -143,9 +145,16 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	m.Log.Info().Int("events", n).Dur("took", time.Since(start)).Msg("read models rebuilt from the log")
 
+	m.snapshots = snapshotStore(m.model)
+	m.history = projections.NewHistory(st.events, m.snapshots, loc, m.Log)
+
 	runCtx, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
-	m.wg.Add(2)
+	m.wg.Add(3)
+	go func() {
+		defer m.wg.Done()
+		_ = m.history.Run(runCtx) // day snapshots, for time travel
+	}()
 	go func() {
 		defer m.wg.Done()
 		_ = m.projector.Run(runCtx)
@@ -179,6 +188,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		PasswordParams: m.PasswordParams,
 		Location:       loc,
 		Streams:        st.events,
+		History:        m.history,
 		Checks:         []web.Check{{Name: "eventstore", Check: st.events.Ping}, {Name: "broker", Check: fl.ping}, {Name: "readmodel", Check: m.model.Ping}},
 	})
 	m.server = server

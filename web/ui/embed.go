@@ -2,7 +2,8 @@
 // under static/, committed as they are served and embedded in the binary, so
 // `make run` needs no Node and there is nothing to rebuild.
 //
-// static/index.html is the operators' app (login, board, alert forms),
+// static/index.html is the operators' app (login, board, alert forms, the
+// audit, a stream's history and the línea de tiempo, chosen by the path),
 // static/display.html the read-only wall display, and static/assets/ the
 // stylesheets, modules and icon both pages load. The web package serves them
 // (web/static.go); this package only owns the files and imports nothing of

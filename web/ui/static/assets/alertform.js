@@ -5,6 +5,7 @@ import { api } from './api.js';
 import { h } from './dom.js';
 import { field, errorSlot, clearErrors, showFieldErrors, showBanner, hideBanner, openDialog, setBusy } from './forms.js';
 import { when } from './format.js';
+import { changesTable } from './views.js';
 
 // The API names scope errors region, provincias or comunas; the form shows
 // them under the one scope picker.
@@ -38,14 +39,6 @@ export function diffAlerts(before, after, ref) {
   add('Resolución', before.resolution || '', after.resolution || '');
   if (after.cancel_reason) add('Motivo de cancelación', before.cancel_reason || '', after.cancel_reason);
   return rows;
-}
-
-function changesTable(rows, caption) {
-  const cell = (v) => h('td', {}, v === '' ? h('span', { class: 'muted' }, '(vacío)') : v);
-  return h('table', { class: 'changes' },
-    h('caption', {}, caption),
-    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Campo'), h('th', { scope: 'col' }, 'Antes'), h('th', { scope: 'col' }, 'Ahora'))),
-    h('tbody', {}, rows.map((r) => h('tr', {}, h('th', { scope: 'row' }, r.label), cell(r.before), cell(r.after)))));
 }
 
 /** describePatch says in words what an operator's PATCH changes. */

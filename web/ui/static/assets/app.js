@@ -1,19 +1,33 @@
-// Entry point of the operators' app (/): the board when the session is
-// valid, else the login form.
+// Entry point of the operators' app: the page the address names (the board
+// at /, the audit at /auditoria, one stream's history at /historial, the
+// línea de tiempo at /linea-de-tiempo) when the session is valid, else the
+// login form, which comes back to the same page.
 
 import { api, ApiError, onUnauthorized } from './api.js';
 import { h } from './dom.js';
 import { Reference } from './format.js';
 import { showLogin } from './login.js';
 import { Board } from './board.js';
+import { AuditPage } from './audit.js';
+import { HistoryPage } from './history.js';
+import { TimelinePage } from './timeline.js';
 
 const root = document.getElementById('app');
+// board is the page shown: each has start(), destroy() and problem(err).
 let board = null;
 let reference = null;
 
+const PAGE_TYPES = {
+  '/auditoria': AuditPage,
+  '/historial': HistoryPage,
+  '/linea-de-tiempo': TimelinePage,
+};
+
 async function enter(me) {
   if (!reference) reference = new Reference((await api.get('/api/reference')).data);
-  board = new Board(root, { me, ref: reference, onLogout: logout });
+  const path = window.location.pathname.replace(/\/+$/, '') || '/';
+  const Page = PAGE_TYPES[path] || Board;
+  board = new Page(root, { me, ref: reference, onLogout: logout });
   await board.start();
 }
 

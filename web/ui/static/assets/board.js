@@ -4,10 +4,11 @@
 import { api, ApiError } from './api.js';
 import { h, keepFocus } from './dom.js';
 import { field, clearErrors, showFieldErrors, showBanner, hideBanner, setBusy } from './forms.js';
-import { categoryLabel, civilDate, clock, longDate, roleLabel, shiftActive, slotLabel, time, when } from './format.js';
+import { categoryLabel, civilDate, clock, longDate } from './format.js';
 import { LiveClient, State } from './live.js';
 import { Store } from './store.js';
-import { brand } from './login.js';
+import { topbar } from './layout.js';
+import { alertCard, logItem, shiftItem } from './views.js';
 import { openCancelAlert, openDeclareAlert, openEditAlert } from './alertform.js';
 
 const CONNECTION_TEXT = {
@@ -112,14 +113,7 @@ export class Board {
     this.logList = h('ol', { class: 'log-list', id: 'log-list', tabindex: '0', 'aria-labelledby': 'log-heading' });
     this.announcer = h('p', { class: 'visually-hidden', role: 'status' });
 
-    const header = h('header', { class: 'topbar' },
-      brand(),
-      h('div', { class: 'topbar-mid' }, this.connection, this.clock),
-      h('div', { class: 'user' },
-        h('div', { class: 'user-text' },
-          h('span', { class: 'user-name', id: 'user-name' }, me.display_name || me.username),
-          h('span', { class: 'user-role' }, roleLabel(me.role))),
-        h('button', { type: 'button', class: 'btn btn-ghost', id: 'logout', onclick: () => this.onLogout() }, 'Cerrar sesión')));
+    const header = topbar({ me, current: '/', middle: [this.connection, this.clock], onLogout: () => this.onLogout() });
 
     const alertsPanel = h('section', { class: 'panel panel-alerts', 'aria-labelledby': 'alerts-heading' },
       h('div', { class: 'panel-head' },
@@ -174,32 +168,16 @@ export class Board {
   }
 
   alertCard(a, flash) {
-    const ref = this.ref;
     const titleId = `alert-${a.id}-title`;
-    const meta = (label, value) => [h('dt', {}, label), h('dd', {}, value)];
-    return h('article', {
-      class: `alert-card level-${a.level}${flash ? ' is-updated' : ''}`,
-      dataset: { alertId: a.id, level: a.level, version: a.version },
-      'aria-labelledby': titleId,
-    },
-    h('div', { class: 'alert-card-head' },
-      h('span', { class: 'level-badge' }, ref.level(a.level)),
-      h('span', { class: 'hazard' }, ref.hazard(a.hazard))),
-    h('h3', { class: 'alert-title', id: titleId }, a.title),
-    a.description ? h('p', { class: 'alert-desc' }, a.description) : null,
-    h('dl', { class: 'alert-meta' },
-      meta('Alcance', ref.scopeLines(a).map((line) => h('span', { class: 'scope-line' }, line))),
-      a.resolution ? meta('Resolución', a.resolution) : null),
-    h('div', { class: 'alert-foot' },
-      h('p', { class: 'alert-times' },
-        h('span', {}, 'Declarada ', h('time', { datetime: a.declared_at }, when(a.declared_at))),
-        h('span', {}, 'Actualizada ', h('time', { datetime: a.updated_at }, when(a.updated_at))),
-        h('span', {}, 'Actualizado por ', h('strong', { class: 'updated-by' }, a.updated_by || '—'))),
-      this.me.can_edit
+    return alertCard(a, {
+      ref: this.ref,
+      flash,
+      actions: this.me.can_edit
         ? h('div', { class: 'alert-actions' },
           h('button', { type: 'button', class: 'btn', dataset: { action: 'edit', focusKey: `edit-${a.id}` }, 'aria-describedby': titleId, onclick: () => this.edit(a.id) }, 'Editar'),
           h('button', { type: 'button', class: 'btn btn-quiet-danger', dataset: { action: 'cancel', focusKey: `cancel-${a.id}` }, 'aria-describedby': titleId, onclick: () => this.cancel(a.id) }, 'Cancelar alerta'))
-        : null));
+        : null,
+    });
   }
 
   edit(id) {
@@ -254,17 +232,7 @@ export class Board {
       return;
     }
     const now = new Date();
-    this.shiftList.replaceChildren(...shifts.map((s) => {
-      const active = shiftActive(s, now);
-      return h('li', { class: `shift${active ? ' is-active' : ''}`, dataset: { slot: s.slot, version: s.version } },
-        h('div', { class: 'shift-head' },
-          h('span', { class: 'shift-slot' }, slotLabel(s.slot)),
-          h('span', { class: 'shift-hours' }, `${s.start}–${s.end}`),
-          active ? h('span', { class: 'pill pill-ok' }, 'En curso') : null),
-        h('p', { class: 'shift-lead' }, h('span', { class: 'muted' }, 'Jefatura: '), s.lead || '—'),
-        (s.operators || []).length ? h('p', {}, h('span', { class: 'muted' }, 'Operadores: '), s.operators.join(', ')) : null,
-        s.notes ? h('p', { class: 'shift-notes' }, s.notes) : null);
-    }));
+    this.shiftList.replaceChildren(...shifts.map((s) => shiftItem(s, { at: now })));
   }
 
   renderLog(change) {
@@ -273,17 +241,7 @@ export class Board {
       this.logList.replaceChildren(h('li', { class: 'empty' }, 'Sin novedades registradas hoy.'));
       return;
     }
-    this.logList.replaceChildren(...entries.map((e) => {
-      const comunas = (e.comunas || []).map((c) => this.ref.comuna(c));
-      return h('li', { class: `log-entry${change.live && change.ids?.includes(e.id) ? ' is-updated' : ''}`, dataset: { entryId: e.id, version: e.version } },
-        h('div', { class: 'log-head' },
-          h('time', { datetime: e.at }, time(e.at)),
-          h('span', { class: `cat cat-${e.category}` }, categoryLabel(e.category)),
-          h('span', { class: 'log-by' }, e.by)),
-        h('p', { class: 'log-text' }, e.text),
-        comunas.length ? h('p', { class: 'log-comunas' }, comunas.join(', ')) : null,
-        e.corrected ? h('p', { class: 'log-corrected' }, `Corregida por ${e.corrected_by || e.by}${e.reason ? `: ${e.reason}` : ''}`) : null);
-    }));
+    this.logList.replaceChildren(...entries.map((e) => logItem(e, { ref: this.ref, flash: change.live && change.ids?.includes(e.id) })));
   }
 
   logForm() {

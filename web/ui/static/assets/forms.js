@@ -122,3 +122,31 @@ export function setBusy(form, busy) {
     }
   }
 }
+
+/**
+ * problemFields lists what a problem says about each field: its fields
+ * member (this API's), or an errors member (a list of {field|pointer,
+ * detail|message}, or a map), for the banner's list.
+ */
+export function problemFields(err) {
+  const p = err?.problem || {};
+  const out = { ...(p.fields || {}) };
+  if (Array.isArray(p.errors)) {
+    p.errors.forEach((e, i) => {
+      if (e && typeof e === 'object') out[e.field || e.pointer || e.name || String(i + 1)] = e.detail || e.message || JSON.stringify(e);
+      else out[String(i + 1)] = String(e);
+    });
+  } else if (p.errors && typeof p.errors === 'object') {
+    for (const [k, v] of Object.entries(p.errors)) out[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  }
+  return out;
+}
+
+/** showProblem shows a failed request in a banner: title, detail and each field's message. */
+export function showProblem(el, err, prefix = '') {
+  if (prefix) {
+    showBanner(el, `${prefix} ${err?.summary || String(err)}`, 'error', problemFields(err));
+    return;
+  }
+  showBanner(el, err?.summary ? err : String(err), 'error', problemFields(err));
+}
