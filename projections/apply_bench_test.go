@@ -164,3 +164,27 @@ func BenchmarkMemoryReadModelApply(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
 }
+
+// BenchmarkAuditPage reads pages of the audit of the mixed log from the
+// in-memory read model, newest first: what GET /api/audit costs now that
+// a record's summary and diff are worked out when it is read (ns/op per
+// page).
+func BenchmarkAuditPage(b *testing.B) {
+	evs := benchLog(b, benchLogSize, "")
+	ctx := context.Background()
+	m := memory.New()
+	if _, err := m.Apply(ctx, evs); err != nil {
+		b.Fatal(err)
+	}
+	for _, size := range []int{100, 1000} {
+		b.Run(fmt.Sprintf("records=%d", size), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				recs, err := m.Audit(ctx, projections.AuditQuery{Newest: true, Limit: size})
+				if err != nil || len(recs) != size || recs[0].Summary == "" {
+					b.Fatalf("got %d records (%v)", len(recs), err)
+				}
+			}
+		})
+	}
+}

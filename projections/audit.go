@@ -90,15 +90,55 @@ func (q AuditQuery) Matches(r *AuditRecord) bool {
 	return r.Stream == q.Stream
 }
 
+// AuditSource is an audit record before its summary and diff are worked
+// out: the record's envelope facts, the decoded event, and the row the
+// event touched as it stood before and after. Read models keep sources
+// and explain only the records a query returns, so that replaying the log
+// costs the audit almost nothing; Explain gives exactly the record an
+// eager computation would have.
+type AuditSource struct {
+	// Record is the record without its Summary and Diff.
+	Record AuditRecord
+	event  domain.Event
+	// before and after are the row: a view value, or a pointer to a value
+	// the fold never changes in place (a log entry, a shift and an informe
+	// header are replaced, not edited); nil when there is none.
+	before, after any
+}
+
+// Explain returns the record with its summary and diff. It only reads
+// what the source holds, which nothing changes, so it needs no lock.
+func (src *AuditSource) Explain() AuditRecord {
+	r := src.Record
+	before, after := rowFields(src.before), rowFields(src.after)
+	r.Diff = diffFields(before, after)
+	r.Summary = summarize(&r, src.event, before, after, r.Diff)
+	return r
+}
+
 // ApplyAudited is State.Apply that also returns the event's audit record
 // (nil when the event was already applied).
 func (s *State) ApplyAudited(ev eventstore.Event) (c Change, ok bool, rec *AuditRecord, err error) {
-	if !s.position.IsZero() && ev.Position.Compare(s.position) <= 0 {
-		return Change{}, false, nil, nil
+	c, ok, src, applied, err := s.ApplyTraced(ev, nil)
+	if err != nil || !applied {
+		return c, ok, nil, err
 	}
-	e, err := Decode(ev)
-	if err != nil {
-		return Change{}, false, nil, err
+	r := src.Explain()
+	return c, ok, &r, nil
+}
+
+// ApplyTraced is State.Apply with the event decoded already (e nil:
+// decode it here), which also returns the source of the event's audit
+// record. applied is false when the state had the event already; it then
+// returns nothing else.
+func (s *State) ApplyTraced(ev eventstore.Event, e domain.Event) (c Change, ok bool, src AuditSource, applied bool, err error) {
+	if !s.position.IsZero() && ev.Position.Compare(s.position) <= 0 {
+		return Change{}, false, AuditSource{}, false, nil
+	}
+	if e == nil {
+		if e, err = Decode(ev); err != nil {
+			return Change{}, false, AuditSource{}, false, err
+		}
 	}
 	s.position = ev.Position
 	st := s.streams[ev.Stream]
@@ -106,64 +146,109 @@ func (s *State) ApplyAudited(ev eventstore.Event) (c Change, ok bool, rec *Audit
 		st = &StreamState{}
 		s.streams[ev.Stream] = st
 	}
-	c, ok, r := st.ApplyAudited(ev, e)
+	c, ok, src = st.ApplyTraced(ev, e)
 	s.index(ev.Stream, st, e)
-	return c, ok, &r, nil
+	return c, ok, src, true, nil
 }
 
 // ApplyAudited is Apply that also returns the event's audit record, with
 // its summary and its diff of the touched row before and after.
 func (s *StreamState) ApplyAudited(ev eventstore.Event, e domain.Event) (Change, bool, AuditRecord) {
-	before := rowFields(s.auditRow(e))
+	c, ok, src := s.ApplyTraced(ev, e)
+	return c, ok, src.Explain()
+}
+
+// ApplyTraced is Apply that also returns the source of the event's audit
+// record. It costs a copy of the row where the row is a value the fold
+// changes in place (an alert, a user), and nothing else.
+func (s *StreamState) ApplyTraced(ev eventstore.Event, e domain.Event) (Change, bool, AuditSource) {
+	before := s.auditRow(e, nil)
 	c, ok := s.Apply(ev, e)
-	after := rowFields(s.auditRow(e))
-	r := AuditRecord{
+	after := s.auditRow(e, c.Data)
+	return c, ok, AuditSource{Record: NewAuditRecord(ev), event: e, before: before, after: after}
+}
+
+// NewAuditRecord is ev's audit record without its summary and diff.
+func NewAuditRecord(ev eventstore.Event) AuditRecord {
+	return AuditRecord{
 		Position: ev.Position, Stream: ev.Stream, Type: ev.Type, Version: ev.Version, Actor: ev.Actor,
 		RecordedAt: ev.RecordedAt.UTC(), CorrelationID: ev.CorrelationID,
-		Diff: diffFields(before, after),
 	}
-	r.Summary = summarize(ev, e, before, after, r.Diff)
-	return c, ok, r
+}
+
+// AuditRowKey names the row of its stream that e touches: a log entry's
+// ID, a roster slot, or "" for the stream's one row (an alert, a user, an
+// informe). A row's audit sources depend only on the events of its
+// stream with the same key, which lets a read model rebuild them from
+// those events alone (see AuditReplay).
+func AuditRowKey(e domain.Event) string {
+	switch e := e.(type) {
+	case *domain.ShiftAssigned:
+		return e.Slot
+	case *domain.ShiftUnassigned:
+		return e.Slot
+	case *domain.LogEntryAdded:
+		return e.EntryID
+	case *domain.LogEntryCorrected:
+		return e.EntryID
+	}
+	return ""
+}
+
+// AuditReplay rebuilds audit sources from the events of one row (one
+// stream and AuditRowKey), in order, from the stream's first event: what
+// the fold of the whole stream would have given for them. The zero value
+// is ready to use.
+type AuditReplay struct {
+	st StreamState
+}
+
+// Apply folds the row's next event in and returns its audit source.
+func (r *AuditReplay) Apply(ev eventstore.Event, e domain.Event) AuditSource {
+	_, _, src := r.st.ApplyTraced(ev, e)
+	return src
 }
 
 // auditRow is the row of s that e touches, as it stands now (nil: none).
-func (s *StreamState) auditRow(e domain.Event) any {
+// data is the Data of the change e made, when e was just applied: a fresh
+// copy of the row for an alert or a user, which it then reuses.
+func (s *StreamState) auditRow(e domain.Event, data any) any {
 	switch e := e.(type) {
 	case *domain.AlertDeclared, *domain.AlertLevelChanged, *domain.AlertScopeChanged, *domain.AlertDetailsUpdated, *domain.AlertCancelled:
 		if s.Alert == nil {
 			return nil
+		}
+		if v, ok := data.(AlertView); ok {
+			return v
 		}
 		return s.Alert.View()
 	case *domain.ShiftAssigned, *domain.ShiftUnassigned:
 		if s.Roster == nil {
 			return nil
 		}
-		if sh, ok := s.Roster.Roster.Slots[slotOf(e)]; ok {
-			return *sh
+		if sh, ok := s.Roster.Roster.Slots[slotOf(e)]; ok && sh != nil {
+			return sh
 		}
 		return nil
 	case *domain.LogEntryAdded, *domain.LogEntryCorrected:
 		if s.Log == nil {
 			return nil
 		}
-		id := ""
-		if a, ok := e.(*domain.LogEntryAdded); ok {
-			id = a.EntryID
-		} else {
-			id = e.(*domain.LogEntryCorrected).EntryID
-		}
-		if en := s.Log.Entry(id); en != nil {
-			return *en
+		if en := s.Log.Entry(AuditRowKey(e)); en != nil {
+			return en
 		}
 		return nil
 	case *domain.InformeReceived:
 		if s.Informe == nil || s.Informe.Header == nil {
 			return nil
 		}
-		return *s.Informe.Header
+		return s.Informe.Header
 	case *domain.UserCreated, *domain.UserRoleChanged, *domain.UserPasswordChanged, *domain.UserDisabled:
 		if s.User == nil {
 			return nil
+		}
+		if v, ok := data.(UserView); ok {
+			return v
 		}
 		return s.User.View()
 	}
@@ -264,9 +349,9 @@ func str(m map[string]any, k string) string {
 	return s
 }
 
-// summarize says what ev did in one Spanish line.
-func summarize(ev eventstore.Event, e domain.Event, before, after map[string]any, d map[string]FieldChange) string {
-	who := ev.Actor.Username
+// summarize says what the event of r did in one Spanish line.
+func summarize(r *AuditRecord, e domain.Event, before, after map[string]any, d map[string]FieldChange) string {
+	who := r.Actor.Username
 	if who == "" {
 		who = "el sistema"
 	}
@@ -315,5 +400,5 @@ func summarize(ev eventstore.Event, e domain.Event, before, after map[string]any
 	case *domain.UserDisabled:
 		return fmt.Sprintf("%s desactivó al usuario %s", who, str(row, "username"))
 	}
-	return fmt.Sprintf("%s registró %s en %s", who, ev.Type, ev.Stream)
+	return fmt.Sprintf("%s registró %s en %s", who, r.Type, r.Stream)
 }

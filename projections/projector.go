@@ -144,28 +144,121 @@ func (p *Projector) CatchUp(ctx context.Context) (int, error) {
 	return p.catchUp(ctx)
 }
 
+// decodedApplier is a ReadModel that also takes events decoded already
+// (decoded[i] is events[i]'s domain event, or nil to decode it there), so
+// that catch-up decodes the next batch while the model folds this one.
+type decodedApplier interface {
+	ApplyDecoded(ctx context.Context, events []eventstore.Event, decoded []domain.Event) ([]Change, error)
+}
+
+// catchUpPage is how many events catch-up reads per query at least: a
+// long replay pays a query's fixed cost less often.
+const catchUpPage = 2048
+
+// catchUpBatch is one page of the log on its way through catch-up.
+type catchUpBatch struct {
+	events  []eventstore.Event
+	decoded []domain.Event // nil: not decoded
+	err     error          // the read failed; events is empty
+}
+
 func (p *Projector) catchUp(ctx context.Context) (int, error) {
 	from, err := p.model.Checkpoint(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("catch up: %w", err)
 	}
 	p.setApplied(from)
-	total := 0
-	for {
-		evs, err := p.store.ReadAll(ctx, from, p.filter, p.batch)
-		if err != nil {
-			return total, fmt.Errorf("catch up from %s: %w", from, err)
-		}
-		if len(evs) == 0 {
-			return total, nil
-		}
-		if _, err := p.model.Apply(ctx, evs); err != nil {
-			return total, fmt.Errorf("catch up: %w", err)
-		}
-		total += len(evs)
-		from = evs[len(evs)-1].Position
-		p.setApplied(from)
+	// A pipeline over the two cores a small machine has: one goroutine
+	// reads the next pages from the store, another decodes them (when the
+	// model takes decoded events), and this one applies them in order.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pages := p.readAhead(ctx, from)
+	if da, ok := p.model.(decodedApplier); ok {
+		pages = decodeAhead(ctx, pages)
+		return p.applyPages(ctx, pages, from, func(b catchUpBatch, lo, hi int) ([]Change, error) {
+			return da.ApplyDecoded(ctx, b.events[lo:hi], b.decoded[lo:hi])
+		})
 	}
+	return p.applyPages(ctx, pages, from, func(b catchUpBatch, lo, hi int) ([]Change, error) {
+		return p.model.Apply(ctx, b.events[lo:hi])
+	})
+}
+
+// applyPages applies the pages in batches of at most p.batch events until
+// the pages end, and returns how many events it applied.
+func (p *Projector) applyPages(ctx context.Context, pages <-chan catchUpBatch, from eventstore.Position, apply func(b catchUpBatch, lo, hi int) ([]Change, error)) (int, error) {
+	total := 0
+	for b := range pages {
+		if b.err != nil {
+			return total, fmt.Errorf("catch up from %s: %w", from, b.err)
+		}
+		for lo := 0; lo < len(b.events); lo += p.batch {
+			hi := min(lo+p.batch, len(b.events))
+			if _, err := apply(b, lo, hi); err != nil {
+				return total, fmt.Errorf("catch up: %w", err)
+			}
+			total += hi - lo
+			from = b.events[hi-1].Position
+			p.setApplied(from)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return total, fmt.Errorf("catch up: %w", err)
+	}
+	return total, nil
+}
+
+// readAhead reads the log after from, page by page, until a page comes
+// back empty, a read fails (its error is the last page) or ctx ends.
+func (p *Projector) readAhead(ctx context.Context, from eventstore.Position) <-chan catchUpBatch {
+	out := make(chan catchUpBatch, 1)
+	page := max(p.batch, catchUpPage)
+	go func() {
+		defer close(out)
+		for {
+			evs, err := p.store.ReadAll(ctx, from, p.filter, page)
+			if err == nil && len(evs) == 0 {
+				return
+			}
+			select {
+			case out <- catchUpBatch{events: evs, err: err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+			from = evs[len(evs)-1].Position
+		}
+	}()
+	return out
+}
+
+// decodeAhead decodes the pages of in. An event that does not decode is
+// left nil, for the model to decode again and report in its place, after
+// applying the events before it.
+func decodeAhead(ctx context.Context, in <-chan catchUpBatch) <-chan catchUpBatch {
+	out := make(chan catchUpBatch, 1)
+	go func() {
+		defer close(out)
+		for b := range in {
+			if b.err == nil {
+				b.decoded = make([]domain.Event, len(b.events))
+				for i, ev := range b.events {
+					b.decoded[i], _ = Decode(ev)
+				}
+			}
+			select {
+			case out <- b:
+			case <-ctx.Done():
+				for range in { // let the reader end
+				}
+				return
+			}
+		}
+	}()
+	return out
 }
 
 // Run follows the log live until ctx ends, resubscribing with backoff when

@@ -373,7 +373,10 @@ func TestBrowserScreenshotsHistory(t *testing.T) {
 	tl := newBrowser(t, "linea-de-tiempo", 1920, 1080)
 	tl.login(base, demoUsers[0].username, demoUsers[0].password)
 	tl.do("open the línea de tiempo", pageTimeout, chromedp.Navigate(base+"/linea-de-tiempo"))
-	tl.waitJS("the day's changes are listed", pageTimeout, `document.querySelectorAll('#tl-changes .tl-change').length > 0`)
+	// The list comes before the board: wait until the board is at the
+	// day's last change (the stepper is enabled only then).
+	tl.waitJS("the day's changes are listed, the board at the last one", pageTimeout,
+		`document.querySelectorAll('#tl-changes .tl-change').length > 0 && document.querySelector('#tl-changes .is-current')?.dataset.type === 'log.entry_added' && !document.getElementById('tl-prev').disabled`)
 	tl.do("step back to the level change", pageTimeout, chromedp.Click(chromedp.ID("tl-prev")))
 	tl.waitJS("the level change is shown", pageTimeout, `document.querySelector('#tl-changes .is-current')?.dataset.type === 'alert.details_updated'`)
 	tl.do("step back to the level change", pageTimeout, chromedp.Click(chromedp.ID("tl-prev")))

@@ -36,7 +36,7 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, dir 
 	default:
 		return nil, fmt.Errorf("read stream %s: unknown direction %d", stream, dir)
 	}
-	evs, err := query(ctx, s.reader, q, stream, int64(from), sqlLimit(limit))
+	evs, err := query(ctx, s.reader, limit, q, stream, int64(from), sqlLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s: %w", stream, err)
 	}
@@ -55,7 +55,7 @@ func (s *Store) ReadAll(ctx context.Context, from eventstore.Position, filter ev
 	}
 	cond, args := filterSQL(filter)
 	q := `SELECT ` + columns + ` FROM events WHERE position > ?` + cond + ` ORDER BY position LIMIT ?`
-	evs, err := query(ctx, s.reader, q, append(append([]any{after}, args...), sqlLimit(limit))...)
+	evs, err := query(ctx, s.reader, limit, q, append(append([]any{after}, args...), sqlLimit(limit))...)
 	if err != nil {
 		return nil, fmt.Errorf("read all from %s: %w", from, err)
 	}
@@ -83,7 +83,7 @@ func (s *Store) scan(ctx context.Context, after int64, filter eventstore.Filter,
 	}
 	cond, args := filterSQL(filter)
 	q := `SELECT ` + columns + ` FROM events WHERE position > ? AND position <= ?` + cond + ` ORDER BY position LIMIT ?`
-	evs, err := query(ctx, tx, q, append(append([]any{after, head}, args...), limit)...)
+	evs, err := query(ctx, tx, limit, q, append(append([]any{after, head}, args...), limit)...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -102,19 +102,37 @@ func seq(p eventstore.Position) (int64, error) {
 }
 
 // filterSQL returns the WHERE condition (starting with AND) and arguments
-// of filter. System streams ("$…") never match.
+// of filter. System streams ("$…") never match. A prefix is a range of
+// the stream column (BINARY collation: byte order), p <= stream < p',
+// where p' is p with its last byte incremented: two comparisons per row
+// instead of two function calls, which is most of what a long read's
+// filter costs SQLite.
 func filterSQL(f eventstore.Filter) (string, []any) {
-	cond := ` AND substr(stream, 1, 1) <> '$'`
+	cond := ` AND (stream < '$' OR stream >= '%')`
 	if len(f.StreamPrefixes) == 0 {
 		return cond, nil
 	}
 	parts := make([]string, len(f.StreamPrefixes))
 	args := make([]any, 0, 2*len(f.StreamPrefixes))
 	for i, p := range f.StreamPrefixes {
+		if end, ok := prefixEnd(p); ok {
+			parts[i] = `(stream >= ? AND stream < ?)`
+			args = append(args, p, end)
+			continue
+		}
 		parts[i] = `substr(stream, 1, length(?)) = ?`
 		args = append(args, p, p)
 	}
 	return cond + ` AND (` + strings.Join(parts, ` OR `) + `)`, args
+}
+
+// prefixEnd returns the least string greater than every string with
+// prefix p, when incrementing p's last byte makes one.
+func prefixEnd(p string) (string, bool) {
+	if p == "" || p[len(p)-1] == 0xff {
+		return "", false
+	}
+	return p[:len(p)-1] + string([]byte{p[len(p)-1] + 1}), true
 }
 
 // sqlLimit maps "limit <= 0 means no limit" onto SQLite's LIMIT -1.
@@ -129,20 +147,28 @@ type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-func query(ctx context.Context, db querier, q string, args ...any) ([]eventstore.Event, error) {
+// query runs q and returns its events. limit, when positive, is the most
+// it can return: the slice is allocated once for that many (up to a
+// bound), so that a long read does not copy its events as it grows.
+func query(ctx context.Context, db querier, limit int, q string, args ...any) ([]eventstore.Event, error) {
 	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var evs []eventstore.Event
+	if limit > 0 {
+		evs = make([]eventstore.Event, 0, min(limit, maxPrealloc))
+	}
+	var (
+		pos, recorded int64
+		id, data      string
+	)
 	for rows.Next() {
-		var (
-			e        eventstore.Event
-			pos      int64
-			id, data string
-			recorded int64
-		)
+		// Scanned in place: an Event on the stack would escape through
+		// Scan's arguments, one allocation per row.
+		evs = append(evs, eventstore.Event{})
+		e := &evs[len(evs)-1]
 		if err := rows.Scan(&pos, &id, &e.Stream, &e.Version, &e.Type, &e.Schema, &data,
 			&e.Actor.ID, &e.Actor.Username, &e.Actor.Role, &e.CorrelationID, &e.CausationID, &recorded); err != nil {
 			return nil, err
@@ -153,7 +179,9 @@ func query(ctx context.Context, db querier, q string, args ...any) ([]eventstore
 		e.Position = eventstore.Seq(uint64(pos))
 		e.Data = json.RawMessage(data)
 		e.RecordedAt = time.Unix(0, recorded).UTC()
-		evs = append(evs, e)
 	}
 	return evs, rows.Err()
 }
+
+// maxPrealloc bounds the events query allocates room for before reading.
+const maxPrealloc = 8192

@@ -19,9 +19,9 @@ import (
 type ReadModel struct {
 	mu    sync.RWMutex
 	state *projections.State
-	// audit is the audit index: one record per applied event, in position
-	// order (see Audit).
-	audit []projections.AuditRecord
+	// audit is the audit index: one source per applied event, in position
+	// order, explained when a query returns it (see Audit).
+	audit auditIndex
 }
 
 var _ projections.ReadModel = (*ReadModel)(nil)
@@ -37,17 +37,28 @@ func (m *ReadModel) Checkpoint(context.Context) (eventstore.Position, error) {
 }
 
 // Apply implements projections.ReadModel.
-func (m *ReadModel) Apply(_ context.Context, events []eventstore.Event) ([]projections.Change, error) {
+func (m *ReadModel) Apply(ctx context.Context, events []eventstore.Event) ([]projections.Change, error) {
+	return m.ApplyDecoded(ctx, events, nil)
+}
+
+// ApplyDecoded is Apply with the events decoded already: decoded[i] is
+// events[i]'s domain event, or nil to decode it here (decoded may be nil).
+// The projector's catch-up decodes the next batch while this one folds.
+func (m *ReadModel) ApplyDecoded(_ context.Context, events []eventstore.Event, decoded []domain.Event) ([]projections.Change, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := make([]projections.Change, 0, len(events))
-	for _, ev := range events {
-		c, ok, rec, err := m.state.ApplyAudited(ev)
+	for i, ev := range events {
+		var e domain.Event
+		if decoded != nil {
+			e = decoded[i]
+		}
+		c, ok, src, applied, err := m.state.ApplyTraced(ev, e)
 		if err != nil {
 			return out, err
 		}
-		if rec != nil {
-			m.audit = append(m.audit, *rec)
+		if applied {
+			m.audit.add(src)
 		}
 		if ok {
 			out = append(out, c)

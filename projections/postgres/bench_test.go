@@ -150,3 +150,35 @@ func BenchmarkCatchUpMemory(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAuditQuery reads pages of a year's audit, newest first, from
+// the Postgres read model: the records' summaries and diffs are worked
+// out from their rows' histories as they are read (ns/op per page).
+func BenchmarkAuditQuery(b *testing.B) {
+	ctx := context.Background()
+	store, n := benchStore(b, 1)
+	m := openModel(b, pgDSN(b))
+	p := projections.NewProjector(store, m, nil, testLog(b))
+	if got, err := p.CatchUp(ctx); err != nil || got != n {
+		b.Fatalf("caught up %d events (%v), want %d", got, err, n)
+	}
+	_ = p.Close()
+	for _, q := range []struct {
+		name string
+		q    AuditQuery
+	}{
+		{"newest/records=100", AuditQuery{Newest: true, Limit: 100}},
+		{"newest/records=1000", AuditQuery{Newest: true, Limit: 1000}},
+		{"one day's log/records=100", AuditQuery{Stream: domain.LogStream("2025-06-01"), Newest: true, Limit: 100}},
+	} {
+		b.Run(q.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				recs, err := m.Audit(ctx, q.q)
+				if err != nil || len(recs) == 0 || recs[0].Summary == "" {
+					b.Fatalf("got %d records (%v)", len(recs), err)
+				}
+			}
+		})
+	}
+}

@@ -44,6 +44,19 @@
 // and renames the fresh ones (and their indexes) into place. Readers and
 // the active projector wait for that transaction only.
 //
+// # The audit index
+//
+// rm_audit holds one row per event: the envelope facts /api/audit filters
+// on, the event itself (password hashes blanked) and the key of the row it
+// touched (projections.AuditRowKey). A record's Spanish summary and
+// field-level diff are worked out when a query returns it, by folding the
+// events of its stream and row key up to it with projections.AuditReplay,
+// the in-memory model's own step: both models give the same records, and
+// applying or rebuilding costs the audit no fold and no JSON. A rebuild
+// writes everything with COPY in its binary format, straight from the
+// folded rows (copy.go), and log entries, most of what it writes, with an
+// encoder of their own that writes what encoding/json would (logjson.go).
+//
 // # Failures
 //
 // Errors that mean the database cannot be reached wrap

@@ -252,6 +252,34 @@ type reads interface {
 	UserByName(ctx context.Context, username string) (projections.UserView, bool, error)
 	UserByID(ctx context.Context, id string) (projections.UserView, bool, error)
 	Users(ctx context.Context) ([]projections.UserView, error)
+	Audit(ctx context.Context, q projections.AuditQuery) ([]projections.AuditRecord, error)
+}
+
+// auditQueries are the audit queries answers asks; "all" pages through
+// every record.
+var auditQueries = map[string]projections.AuditQuery{
+	"newest":                     {Newest: true, Limit: 40},
+	"ana, newest":                {Actor: "ana", Newest: true, Limit: 25},
+	"beto, oldest":               {Actor: "beto", Limit: 25},
+	"log corrections":            {Stream: domain.LogPrefix, Type: "log.entry_corrected", Newest: true, Limit: 30},
+	"alerts, oldest":             {Stream: domain.AlertPrefix, Limit: 60},
+	"rosters, newest":            {Stream: domain.RosterPrefix, Newest: true, Limit: 30},
+	"users":                      {Stream: domain.UserPrefix, Limit: 50},
+	"informes, newest, a window": {Stream: domain.InformePrefix, Newest: true, Before: eventstore.Seq(400), Limit: 10},
+}
+
+// auditAll pages through every audit record, oldest first, 97 at a time.
+func auditAll(ctx context.Context, r reads) ([]projections.AuditRecord, error) {
+	var out []projections.AuditRecord
+	q := projections.AuditQuery{Limit: 97}
+	for {
+		page, err := r.Audit(ctx, q)
+		if err != nil || len(page) == 0 {
+			return out, err
+		}
+		out = append(out, page...)
+		q.After = page[len(page)-1].Position
+	}
 }
 
 // answers collects every answer a read model gives about the log, keyed
@@ -306,6 +334,25 @@ func answers(tb testing.TB, r reads) map[string]string {
 		put("user?name="+u.Username, []any{a, a.PasswordHash, ok}, err)
 		b, ok, err := r.UserByID(ctx, u.ID)
 		put("user/"+u.ID, []any{b, b.PasswordHash, ok}, err)
+	}
+	all, err := auditAll(ctx, r)
+	put("audit", all, err)
+	for i, rec := range all {
+		// One key per record, so a difference names the record.
+		put(fmt.Sprintf("audit/%04d %s", i, rec.Position), rec, nil)
+	}
+	for name, q := range auditQueries {
+		recs, err := r.Audit(ctx, q)
+		put("audit?"+name, recs, err)
+	}
+	// Time windows bounded by records' own times, to the nanosecond: from
+	// is inclusive, to exclusive.
+	for i := 0; i+30 < len(all); i += 101 {
+		from, to := all[i].RecordedAt, all[i+30].RecordedAt
+		for _, w := range [][2]time.Time{{from, to}, {from.Add(time.Nanosecond), to.Add(time.Nanosecond)}, {from.Add(-time.Nanosecond), to.Add(-time.Nanosecond)}} {
+			recs, err := r.Audit(ctx, projections.AuditQuery{From: w[0], To: w[1]})
+			put(fmt.Sprintf("audit?from=%s&to=%s", w[0].Format(time.RFC3339Nano), w[1].Format(time.RFC3339Nano)), recs, err)
+		}
 	}
 	return out
 }

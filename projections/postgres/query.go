@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -156,76 +154,11 @@ func (m *ReadModel) Users(ctx context.Context) ([]projections.UserView, error) {
 	return out, nil
 }
 
-// AuditRecord and AuditQuery are the shapes both read models share. The
-// Postgres index does not store Summary or Diff (its rows are written from
-// the envelope alone, also by an audit-only rebuild that folds no state),
-// so its records leave them empty.
+// AuditRecord and AuditQuery are the shapes both read models share.
 type (
 	AuditRecord = projections.AuditRecord
 	AuditQuery  = projections.AuditQuery
 )
-
-// Audit returns the audit records q selects, in q's order.
-func (m *ReadModel) Audit(ctx context.Context, q AuditQuery) ([]AuditRecord, error) {
-	if m.isClosed() {
-		return nil, fmt.Errorf("audit: %w", errClosed)
-	}
-	q = q.Normalize()
-	ac, ap, err := columns(q.After)
-	if err != nil {
-		return nil, fmt.Errorf("audit: %w", err)
-	}
-	bc, bp := int64(math.MaxInt64), int64(math.MaxInt64)
-	if !q.Before.IsZero() {
-		if bc, bp, err = columns(q.Before); err != nil {
-			return nil, fmt.Errorf("audit: %w", err)
-		}
-	}
-	var from, to *time.Time
-	if !q.From.IsZero() {
-		from = &q.From
-	}
-	if !q.To.IsZero() {
-		to = &q.To
-	}
-	stream, prefix := q.Stream, ""
-	if q.StreamIsPrefix() {
-		stream, prefix = "", q.Stream
-	}
-	order := "ASC"
-	if q.Newest {
-		order = "DESC"
-	}
-	rows, err := m.pool.Query(ctx, `SELECT commit_position, prepare_position, stream, type, version,
-			actor_id, actor_username, actor_role, recorded_at, correlation_id
-		FROM rm_audit
-		WHERE (commit_position, prepare_position) > ($1, $2) AND (commit_position, prepare_position) < ($3, $4)
-			AND ($5 = '' OR actor_username = $5) AND ($6 = '' OR stream = $6) AND ($7 = '' OR starts_with(stream, $7))
-			AND ($8 = '' OR type = $8)
-			AND ($9::timestamptz IS NULL OR recorded_at >= $9) AND ($10::timestamptz IS NULL OR recorded_at < $10)
-		ORDER BY commit_position `+order+`, prepare_position `+order+` LIMIT $11`,
-		ac, ap, bc, bp, q.Actor, stream, prefix, q.Type, from, to, q.Limit)
-	if err != nil {
-		return nil, fmt.Errorf("audit: %w", m.fail(err))
-	}
-	defer rows.Close()
-	out := []AuditRecord{}
-	for rows.Next() {
-		var (
-			r       AuditRecord
-			c, p, v int64
-		)
-		if err := rows.Scan(&c, &p, &r.Stream, &r.Type, &v, &r.Actor.ID, &r.Actor.Username, &r.Actor.Role, &r.RecordedAt, &r.CorrelationID); err != nil {
-			return nil, fmt.Errorf("audit: %w", m.fail(err))
-		}
-		r.Position, r.Version, r.RecordedAt = position(c, p), uint64(v), r.RecordedAt.UTC()
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("audit: %w", m.fail(err))
-	}
-	return out, nil
-}
 
 // queryViews decodes the one json column of each row into a T; the result
 // is never nil.

@@ -299,7 +299,7 @@ func (r *rebuilder) replay(ctx context.Context, tx pgx.Tx, target eventstore.Pos
 		defer close(batches)
 		for evs := range read {
 			b := batch{events: evs}
-			if r.views && decodeErr == nil {
+			if decodeErr == nil {
 				b.decoded = make([]domain.Event, len(evs))
 				for i, ev := range evs {
 					if b.decoded[i], decodeErr = projections.Decode(ev); decodeErr != nil {
@@ -339,12 +339,13 @@ func (r *rebuilder) replay(ctx context.Context, tx pgx.Tx, target eventstore.Pos
 		trailDone <- err
 	}()
 	views := newWriter(r.t, r.views, false)
+	views.changes = false
 	total := 0
 	var foldErr error
 	for b := range batches {
 		if r.audit {
 			trail := newWriter(r.t, false, true)
-			if _, foldErr = trail.apply(b.events, nil); foldErr != nil {
+			if _, foldErr = trail.applyDecoded(b.events, b.decoded, nil); foldErr != nil {
 				break
 			}
 			trails <- trail
@@ -460,11 +461,7 @@ func parallel(items []string, f func(item string) error) error {
 // (JSON) and Postgres parsing them overlap.
 func (r *rebuilder) copyParallel(ctx context.Context, views *writer) error {
 	return parallel(views.bases(), func(base string) error {
-		rows, err := views.tableRows(base)
-		if err != nil {
-			return err
-		}
-		return r.inTx(ctx, func(tx pgx.Tx) error { return copyRows(ctx, tx, views.t.name(base), base, rows) })
+		return r.inTx(ctx, func(tx pgx.Tx) error { return views.copyTable(ctx, tx, base) })
 	})
 }
 
