@@ -318,37 +318,27 @@ func (c *client) sendFrame(f []byte, msg bool) {
 }
 
 // sendPong answers a JSON ping; pongs not yet written are not repeated.
-func (c *client) sendPong() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closingLocked() || c.pongDue {
-		return
-	}
-	if c.busy || c.nb == nil {
-		c.pongDue = true
-		if !c.busy {
-			c.startWriterLocked()
-		}
-		return
-	}
-	c.writeNowLocked(pongFrame, true)
-}
+func (c *client) sendPong() { c.sendControl(&c.pongDue, pongFrame, true) }
 
 // ping sends a WebSocket ping, unless one is already due.
-func (c *client) ping() {
+func (c *client) ping() { c.sendControl(&c.pingDue, pingFrame, false) }
+
+// sendControl writes frame now if the socket is idle, or marks it due
+// (*due) for the writer; a frame already due is not repeated.
+func (c *client) sendControl(due *bool, frame []byte, msg bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closingLocked() || c.pingDue {
+	if c.closingLocked() || *due {
 		return
 	}
 	if c.busy || c.nb == nil {
-		c.pingDue = true
+		*due = true
 		if !c.busy {
 			c.startWriterLocked()
 		}
 		return
 	}
-	c.writeNowLocked(pingFrame, false)
+	c.writeNowLocked(frame, msg)
 }
 
 // writeNowLocked writes f to the idle socket without waiting; the rest of

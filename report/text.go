@@ -1,6 +1,7 @@
 package report
 
 import (
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -142,27 +143,8 @@ func clock(t time.Time, loc *time.Location, day string) string {
 	return t.Format("02-01 15:04")
 }
 
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
-}
+// itoa is strconv.Itoa, short for the layout code.
+func itoa(n int) string { return strconv.Itoa(n) }
 
 // joinNames lists names the Spanish way: "a, b y c".
 func joinNames(names []string) string {
