@@ -60,6 +60,12 @@
 // eventstore.ErrUnavailable. Acknowledged appends are durable: each append
 // sets synchronous_commit=on for its own transaction.
 //
+// The pool's sessions run with enable_sort=off and
+// max_parallel_workers_per_gather=0 (unless the DSN sets them): every query
+// walks an index in its order, and a planner misestimate (no statistics
+// after a bulk load, a generic plan) otherwise turned a page of $all into a
+// scan and a sort, 50-100 times slower (plan_test.go pins it).
+//
 // It imports the eventstore port only: never another adapter, domain or
 // anything above them.
 package postgres

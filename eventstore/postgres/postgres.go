@@ -87,6 +87,11 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open event store: %w", err)
 	}
+	for k, v := range sessionParams {
+		if _, set := cfg.ConnConfig.RuntimeParams[k]; !set {
+			cfg.ConnConfig.RuntimeParams[k] = v
+		}
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open event store: %w", classify(err))
@@ -97,6 +102,22 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("open event store: %w", err)
 	}
 	return s, nil
+}
+
+// sessionParams are the settings of the pool's sessions, unless the dsn
+// sets them. Every query of the store walks an index in the order it
+// returns rows and stops at its LIMIT: a page of $all is a walk of the
+// position index, a few milliseconds for thousands of events. The planner
+// only strays from that when it misjudges how many rows pass a filter (no
+// statistics yet after a bulk load, or a generic plan's guesses), and then
+// what it picks instead, a bitmap or parallel scan of everything after the
+// position and a sort, or a Gather Merge that starts workers for every
+// page, costs from 5 to 100 times as much, on every page of a catch-up.
+// The log is append-only and its position order is its physical order, so
+// the index walk is never much worse than those plans.
+var sessionParams = map[string]string{
+	"enable_sort":                     "off",
+	"max_parallel_workers_per_gather": "0",
 }
 
 func open(ctx context.Context, pool *pgxpool.Pool, opts []Option) (*Store, error) {

@@ -41,6 +41,11 @@
 //     delays itself. Events appended to the file by another process are
 //     picked up at the next in-process append, or every WithPollInterval.
 //
+// Reads use statements prepared once per reader connection (the two
+// stream reads and the head; one per $all filter shape, up to 32), and the
+// prefix filter is written so SQLite walks positions, never the stream
+// index plus a sort (plan_test.go pins it).
+//
 // It imports the eventstore port only: never another adapter, domain or
 // anything above them.
 package sqlite

@@ -57,6 +57,7 @@ type Store struct {
 	writer *sql.DB // one connection: appends and migrations
 	reader *sql.DB // read-only connections: reads and subscriptions
 	stmts  *statements
+	reads  *readStatements
 
 	// queue holds the appends waiting for the writer goroutine, which
 	// commits them in batches (group commit) and closes stopped when it
@@ -139,8 +140,11 @@ func Open(path string, opts ...Option) (*Store, error) {
 	if err := r.Ping(); err != nil {
 		return nil, errors.Join(fmt.Errorf("open event store %s: %w", path, err), w.Close(), r.Close())
 	}
-	if s.stmts, err = prepare(context.Background(), w); err != nil {
+	if s.reads, err = prepareReads(context.Background(), r); err != nil {
 		return nil, errors.Join(fmt.Errorf("open event store %s: %w", path, err), w.Close(), r.Close())
+	}
+	if s.stmts, err = prepare(context.Background(), w); err != nil {
+		return nil, errors.Join(fmt.Errorf("open event store %s: %w", path, err), s.reads.close(), w.Close(), r.Close())
 	}
 	go s.write()
 	return s, nil
@@ -220,7 +224,7 @@ func (s *Store) Close() error {
 		close(s.done)
 		<-s.stopped // the writer answered the batch in flight, if any
 		s.subs.Close(errClosed)
-		s.closeErr = errors.Join(s.stmts.close(), s.reader.Close(), s.writer.Close())
+		s.closeErr = errors.Join(s.stmts.close(), s.reads.close(), s.reader.Close(), s.writer.Close())
 	})
 	return s.closeErr
 }
