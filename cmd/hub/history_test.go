@@ -22,6 +22,7 @@ import (
 	"github.com/senapred-valparaiso/vigia/eventstore"
 	pgstore "github.com/senapred-valparaiso/vigia/eventstore/postgres"
 	"github.com/senapred-valparaiso/vigia/eventstore/sqlite"
+	"github.com/senapred-valparaiso/vigia/internal/testgen"
 	"github.com/senapred-valparaiso/vigia/internal/testsvc"
 	"github.com/senapred-valparaiso/vigia/projections"
 	"github.com/senapred-valparaiso/vigia/projections/memory"
@@ -473,22 +474,9 @@ var (
 	histPeople = []string{"Ana Rojas", "Bruno Díaz", "Carla Soto", "Diego Paz"}
 )
 
-func (w *histWorkload) comuna() string {
-	ps := domain.Provincias()
-	p := ps[w.pick(len(ps))]
-	return p.Comunas[w.pick(len(p.Comunas))].Code
-}
+func (w *histWorkload) comuna() string { return testgen.Comuna(w.pick) }
 
-func (w *histWorkload) scope() domain.Scope {
-	switch w.pick(3) {
-	case 0:
-		return domain.Scope{Region: true}
-	case 1:
-		ps := domain.Provincias()
-		return domain.Scope{Provincias: []string{ps[w.pick(len(ps))].Code}}
-	}
-	return domain.Scope{Comunas: []string{w.comuna(), w.comuna()}}
-}
+func (w *histWorkload) scope() domain.Scope { return testgen.Scope(w.pick) }
 
 // BenchmarkHistoryInforme measures time travel over a year of operations:
 // 1,000,000 events (HUB_BENCH_HISTORY_EVENTS to change it) written by

@@ -18,6 +18,7 @@ import (
 	"github.com/senapred-valparaiso/vigia/domain"
 	"github.com/senapred-valparaiso/vigia/eventstore"
 	"github.com/senapred-valparaiso/vigia/eventstore/sqlite"
+	"github.com/senapred-valparaiso/vigia/internal/testgen"
 	"github.com/senapred-valparaiso/vigia/internal/testsvc"
 	"github.com/senapred-valparaiso/vigia/projections"
 	"github.com/senapred-valparaiso/vigia/projections/memory"
@@ -224,22 +225,9 @@ func refused(err error) error {
 	return err
 }
 
-func (w *workload) comuna() string {
-	ps := domain.Provincias()
-	p := ps[w.pick(len(ps))]
-	return p.Comunas[w.pick(len(p.Comunas))].Code
-}
+func (w *workload) comuna() string { return testgen.Comuna(w.pick) }
 
-func (w *workload) scope() domain.Scope {
-	switch w.pick(3) {
-	case 0:
-		return domain.Scope{Region: true}
-	case 1:
-		ps := domain.Provincias()
-		return domain.Scope{Provincias: []string{ps[w.pick(len(ps))].Code}}
-	}
-	return domain.Scope{Comunas: []string{w.comuna(), w.comuna()}}
-}
+func (w *workload) scope() domain.Scope { return testgen.Scope(w.pick) }
 
 // reads is what both read models answer.
 type reads interface {
