@@ -7,57 +7,39 @@ import (
 
 	"github.com/senapred-valparaiso/vigia/domain"
 	"github.com/senapred-valparaiso/vigia/eventstore"
+	"github.com/senapred-valparaiso/vigia/internal/testgen"
 	"github.com/senapred-valparaiso/vigia/projections"
 	"github.com/senapred-valparaiso/vigia/projections/memory"
 )
 
-// auditLog builds recorded events one minute apart, by the given actors.
-type auditLog struct {
-	t      testing.TB
-	at     time.Time
-	events []eventstore.Event
-	vers   map[string]uint64
-}
-
-func (l *auditLog) add(stream, who string, e domain.Event) {
-	l.t.Helper()
-	typ, schema, data, err := domain.Encode(e)
-	if err != nil {
-		l.t.Fatal(err)
-	}
-	n := uint64(len(l.events) + 1)
-	l.events = append(l.events, eventstore.Event{
-		Stream: stream, Type: typ, Schema: schema, Data: data, Version: l.vers[stream], Position: eventstore.Seq(n),
-		RecordedAt: l.at.Add(time.Duration(n) * time.Minute), Actor: eventstore.Actor{ID: "id-" + who, Username: who, Role: "operator"},
-	})
-	l.vers[stream]++
-}
+// auditLog builds a script of recorded events by the given actors.
+type auditLog = testgen.EventLog
 
 func TestAuditIndex(t *testing.T) {
 	ctx := context.Background()
 	at := time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
-	l := &auditLog{t: t, at: at, vers: map[string]uint64{}}
+	l := &auditLog{T: t, At: at}
 	a := domain.AlertStream("a1")
-	l.add(a, "ana", &domain.AlertDeclared{AlertID: "a1", Hazard: domain.HazardMarejadas, Level: domain.LevelAmarilla, Provincias: []string{"056"}, Title: "Marejadas anormales en todo el borde costero de la región", At: at})
-	l.add(a, "beto", &domain.AlertLevelChanged{From: domain.LevelAmarilla, To: domain.LevelRoja, At: at})
-	l.add(domain.RosterStream("2026-01-15"), "carla", &domain.ShiftAssigned{Date: "2026-01-15", Slot: "dia", Start: "08:00", End: "20:00", Lead: "Ana", At: at})
-	l.add(domain.RosterStream("2026-01-15"), "beto", &domain.ShiftUnassigned{Date: "2026-01-15", Slot: "dia", At: at})
-	l.add(a, "carla", &domain.AlertCancelled{Reason: "mar en calma", At: at})
+	l.Add(a, "ana", &domain.AlertDeclared{AlertID: "a1", Hazard: domain.HazardMarejadas, Level: domain.LevelAmarilla, Provincias: []string{"056"}, Title: "Marejadas anormales en todo el borde costero de la región", At: at})
+	l.Add(a, "beto", &domain.AlertLevelChanged{From: domain.LevelAmarilla, To: domain.LevelRoja, At: at})
+	l.Add(domain.RosterStream("2026-01-15"), "carla", &domain.ShiftAssigned{Date: "2026-01-15", Slot: "dia", Start: "08:00", End: "20:00", Lead: "Ana", At: at})
+	l.Add(domain.RosterStream("2026-01-15"), "beto", &domain.ShiftUnassigned{Date: "2026-01-15", Slot: "dia", At: at})
+	l.Add(a, "carla", &domain.AlertCancelled{Reason: "mar en calma", At: at})
 
 	m := memory.New()
-	if _, err := m.Apply(ctx, l.events); err != nil {
+	if _, err := m.Apply(ctx, l.Events); err != nil {
 		t.Fatal(err)
 	}
 	// Re-delivery is idempotent: no second record.
-	if _, err := m.Apply(ctx, l.events[3:]); err != nil {
+	if _, err := m.Apply(ctx, l.Events[3:]); err != nil {
 		t.Fatal(err)
 	}
 	all, err := m.Audit(ctx, projections.AuditQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(all) != len(l.events) {
-		t.Fatalf("got %d records, want %d", len(all), len(l.events))
+	if len(all) != len(l.Events) {
+		t.Fatalf("got %d records, want %d", len(all), len(l.Events))
 	}
 	level := all[1]
 	if level.Actor.Username != "beto" || level.Version != 1 || level.Type != "alert.level_changed" || !level.RecordedAt.Equal(at.Add(2*time.Minute)) {

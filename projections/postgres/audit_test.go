@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -15,6 +14,7 @@ import (
 	"github.com/senapred-valparaiso/vigia/domain"
 	"github.com/senapred-valparaiso/vigia/eventstore"
 	"github.com/senapred-valparaiso/vigia/internal/pgmigrate"
+	"github.com/senapred-valparaiso/vigia/internal/testgen"
 	"github.com/senapred-valparaiso/vigia/projections"
 	"github.com/senapred-valparaiso/vigia/projections/memory"
 )
@@ -27,26 +27,26 @@ func TestAuditSameAsMemory(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	at := time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
-	l := &auditLog{t: t, at: at, vers: map[string]uint64{}}
+	l := &auditLog{T: t, At: at}
 	a := domain.AlertStream("a1")
 	day := domain.RosterStream("2026-01-15")
 	log := domain.LogStream("2026-01-15")
-	l.add(domain.UserStream("u9"), "admin", &domain.UserCreated{UserID: "u9", Username: "carla", DisplayName: "Carla", Role: "operator", PasswordHash: "$argon2id$secreto", At: at})
-	l.add(a, "ana", &domain.AlertDeclared{AlertID: "a1", Hazard: domain.HazardMarejadas, Level: domain.LevelAmarilla, Provincias: []string{"056"}, Title: "Marejadas anormales en todo el borde costero de la región", At: at})
-	l.add(a, "beto", &domain.AlertLevelChanged{From: domain.LevelAmarilla, To: domain.LevelRoja, At: at})
-	l.add(day, "carla", &domain.ShiftAssigned{Date: "2026-01-15", Slot: "dia", Start: "08:00", End: "20:00", Lead: "Ana", At: at})
-	l.add(log, "ana", &domain.LogEntryAdded{EntryID: "e1", Date: "2026-01-15", Category: domain.CategoryNovedad, Text: "Se activa el COE", By: "ana", At: at})
-	l.add(day, "beto", &domain.ShiftAssigned{Date: "2026-01-15", Slot: "noche", Start: "20:00", End: "08:00", Lead: "Beto", At: at})
-	l.add(log, "beto", &domain.LogEntryAdded{EntryID: "e2", Date: "2026-01-15", Category: domain.CategoryNovedad, Text: "Corte de ruta", By: "beto", At: at})
-	l.add(day, "carla", &domain.ShiftAssigned{Date: "2026-01-15", Slot: "dia", Start: "08:00", End: "20:00", Lead: "Carla", Operators: []string{"Pablo"}, At: at})
-	l.add(log, "carla", &domain.LogEntryCorrected{EntryID: "e1", Category: domain.CategoryCoordinacion, Text: "Se activa el COE regional", Reason: "precisión", By: "carla", At: at})
-	l.add(a, "carla", &domain.AlertDetailsUpdated{Title: "Marejadas", Description: "Aviso SHOA", At: at})
-	l.add(domain.InformeStream("2026-01-15"), "ana", &domain.InformeReceived{InformeHeader: domain.InformeHeader{Date: "2026-01-15", Number: "12", Title: "Informe", IssuedAt: at}, At: at})
-	l.add(day, "beto", &domain.ShiftUnassigned{Date: "2026-01-15", Slot: "dia", At: at})
-	l.add(domain.UserStream("u9"), "admin", &domain.UserPasswordChanged{PasswordHash: "$argon2id$otro", At: at})
-	l.add(a, "carla", &domain.AlertCancelled{Reason: "mar en calma", At: at})
+	l.Add(domain.UserStream("u9"), "admin", &domain.UserCreated{UserID: "u9", Username: "carla", DisplayName: "Carla", Role: "operator", PasswordHash: "$argon2id$secreto", At: at})
+	l.Add(a, "ana", &domain.AlertDeclared{AlertID: "a1", Hazard: domain.HazardMarejadas, Level: domain.LevelAmarilla, Provincias: []string{"056"}, Title: "Marejadas anormales en todo el borde costero de la región", At: at})
+	l.Add(a, "beto", &domain.AlertLevelChanged{From: domain.LevelAmarilla, To: domain.LevelRoja, At: at})
+	l.Add(day, "carla", &domain.ShiftAssigned{Date: "2026-01-15", Slot: "dia", Start: "08:00", End: "20:00", Lead: "Ana", At: at})
+	l.Add(log, "ana", &domain.LogEntryAdded{EntryID: "e1", Date: "2026-01-15", Category: domain.CategoryNovedad, Text: "Se activa el COE", By: "ana", At: at})
+	l.Add(day, "beto", &domain.ShiftAssigned{Date: "2026-01-15", Slot: "noche", Start: "20:00", End: "08:00", Lead: "Beto", At: at})
+	l.Add(log, "beto", &domain.LogEntryAdded{EntryID: "e2", Date: "2026-01-15", Category: domain.CategoryNovedad, Text: "Corte de ruta", By: "beto", At: at})
+	l.Add(day, "carla", &domain.ShiftAssigned{Date: "2026-01-15", Slot: "dia", Start: "08:00", End: "20:00", Lead: "Carla", Operators: []string{"Pablo"}, At: at})
+	l.Add(log, "carla", &domain.LogEntryCorrected{EntryID: "e1", Category: domain.CategoryCoordinacion, Text: "Se activa el COE regional", Reason: "precisión", By: "carla", At: at})
+	l.Add(a, "carla", &domain.AlertDetailsUpdated{Title: "Marejadas", Description: "Aviso SHOA", At: at})
+	l.Add(domain.InformeStream("2026-01-15"), "ana", &domain.InformeReceived{InformeHeader: domain.InformeHeader{Date: "2026-01-15", Number: "12", Title: "Informe", IssuedAt: at}, At: at})
+	l.Add(day, "beto", &domain.ShiftUnassigned{Date: "2026-01-15", Slot: "dia", At: at})
+	l.Add(domain.UserStream("u9"), "admin", &domain.UserPasswordChanged{PasswordHash: "$argon2id$otro", At: at})
+	l.Add(a, "carla", &domain.AlertCancelled{Reason: "mar en calma", At: at})
 
-	store := storeOf(t, l.events)
+	store := storeOf(t, l.Events)
 	evs := readAllEvents(t, store)
 	mem := memory.New()
 	if _, err := mem.Apply(ctx, evs); err != nil {
@@ -64,7 +64,7 @@ func TestAuditSameAsMemory(t *testing.T) {
 	}
 	// The records say what happened (the memory model's own test checks
 	// the wording; here, that there is something to compare).
-	if len(want) != len(l.events) || want[2].Summary != "beto cambió el nivel de la alerta «Marejadas anormales en todo el borde co…» de amarilla a roja" ||
+	if len(want) != len(l.Events) || want[2].Summary != "beto cambió el nivel de la alerta «Marejadas anormales en todo el borde co…» de amarilla a roja" ||
 		want[8].Diff["text"] != (projections.FieldChange{Before: "Se activa el COE", After: "Se activa el COE regional"}) ||
 		want[7].Diff["lead"] != (projections.FieldChange{Before: "Ana", After: "Carla"}) {
 		t.Fatalf("memory records: %s", jsonOf(t, want))
@@ -271,24 +271,5 @@ func jsonOf(tb testing.TB, v any) string {
 	return strings.TrimSpace(string(b))
 }
 
-// auditLog builds a script of events by the given actors.
-type auditLog struct {
-	t      testing.TB
-	at     time.Time
-	events []eventstore.Event
-	vers   map[string]uint64
-}
-
-func (l *auditLog) add(stream, who string, e domain.Event) {
-	l.t.Helper()
-	typ, schema, data, err := domain.Encode(e)
-	if err != nil {
-		l.t.Fatal(err)
-	}
-	n := uint64(len(l.events) + 1)
-	l.events = append(l.events, eventstore.Event{
-		Stream: stream, Type: typ, Schema: schema, Data: data, Version: l.vers[stream], Position: eventstore.Seq(n),
-		Actor: eventstore.Actor{ID: "id-" + who, Username: who, Role: "operator"}, CorrelationID: fmt.Sprintf("req-%d", n),
-	})
-	l.vers[stream]++
-}
+// auditLog builds a script of recorded events by the given actors.
+type auditLog = testgen.EventLog
