@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -14,9 +15,76 @@ import (
 	"github.com/senapred-valparaiso/vigia/eventstore"
 )
 
+const (
+	// queued is how many appends may wait for the writer before Append
+	// blocks (honouring its context).
+	queued = 1024
+	// maxBatch and maxBatchEvents bound one group commit: the appends it
+	// takes from the queue, and the events they carry (a batch always
+	// takes at least one append, however large).
+	maxBatch       = 256
+	maxBatchEvents = 4096
+)
+
+// A request's state: the writer takes it, or its caller withdraws it
+// (cancelled context, closed store), whichever comes first.
+const (
+	pending int32 = iota
+	taken
+	withdrawn
+)
+
+// request is one Append waiting for the writer.
+type request struct {
+	stream   string
+	expected eventstore.Expected
+	events   []eventstore.EventData
+	rows     *columns
+
+	state atomic.Int32
+	group *group        // set by the writer before it takes the request
+	done  chan struct{} // closed by the writer once res, wrote and err are set
+
+	res   eventstore.AppendResult
+	wrote bool // false for an idempotent retry
+	err   error
+}
+
+// group is the context of one batch's transaction. It is not any caller's:
+// one caller giving up must not undo the others' appends. It is cancelled
+// only when every caller in the batch has given up (then nobody waits for
+// the outcome, and a hung server must not hold the writer).
+type group struct {
+	ctx     context.Context
+	cancel  context.CancelFunc
+	waiting atomic.Int32 // callers still waiting, plus one while the writer gathers
+}
+
+// leave records that one waiter gave up, and cancels the batch if it was
+// the last.
+func (g *group) leave() {
+	if g.waiting.Add(-1) == 0 {
+		g.cancel()
+	}
+}
+
 // Append appends events to stream if its revision matches expected; see
 // eventstore.Store. A *eventstore.VersionError is returned unwrapped (its
 // message already names the append and the stream).
+//
+// The append is queued to the store's writer, which commits every append
+// waiting at that moment in one transaction (one commit, one WAL flush),
+// checking each one's expected revision in turn against the stream as the
+// appends before it in the batch left it, so each caller gets its own
+// result or its own error. Append returns once that transaction has
+// committed. A context cancelled while the append is still queued
+// withdraws it (nothing is written); once the writer has taken it, Append
+// waits for the transaction and reports its outcome (the transaction is
+// cancelled only if every caller in it gave up).
+//
+// Each process has its own writer; the database still serialises the
+// writers of every process on one schema (the es_head lock), so the
+// checks are as correct across instances as within one.
 func (s *Store) Append(ctx context.Context, stream string, expected eventstore.Expected, events ...eventstore.EventData) (eventstore.AppendResult, error) {
 	rows, err := checkAppend(stream, events)
 	if err != nil {
@@ -25,50 +93,202 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	if s.ctx.Err() != nil {
 		return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", stream, errClosed)
 	}
-	res, wrote, err := s.append(ctx, stream, expected, events, rows)
-	if err != nil {
+	r := &request{stream: stream, expected: expected, events: events, rows: rows, done: make(chan struct{})}
+	select {
+	case s.queue <- r:
+	case <-s.stopped:
+		return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", stream, errClosed)
+	case <-ctx.Done():
+		return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", stream, ctx.Err())
+	}
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		if r.state.CompareAndSwap(pending, withdrawn) {
+			return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", stream, ctx.Err())
+		}
+		r.group.leave()
+		<-r.done
+	case <-s.stopped: // the writer is gone: it took r and answered, or never will
+		if r.state.CompareAndSwap(pending, withdrawn) {
+			return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", stream, errClosed)
+		}
+		<-r.done
+	}
+	if r.err != nil {
 		var ve *eventstore.VersionError
-		if errors.As(err, &ve) {
+		if errors.As(r.err, &ve) {
 			return eventstore.AppendResult{}, ve
 		}
-		if errors.Is(err, eventstore.ErrDuplicateEvent) {
-			return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", stream, err)
+		if errors.Is(r.err, eventstore.ErrDuplicateEvent) {
+			return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", stream, r.err)
 		}
-		return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", stream, s.fail(err))
+		return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", stream, s.fail(r.err))
 	}
-	if wrote {
-		s.broadcast() // local subscriptions need not wait for the NOTIFY
-	}
-	return res, nil
+	return r.res, nil
 }
 
-// append runs the write transaction; wrote is false for an idempotent
-// retry. The first statement to touch a row is the UPDATE of es_head,
-// which waits for every earlier append to commit: everything after it sees
-// the log as of the last commit (READ COMMITTED takes a snapshot per
-// statement), and the positions it returns are this append's alone.
-func (s *Store) append(ctx context.Context, stream string, expected eventstore.Expected, events []eventstore.EventData, rows *columns) (res eventstore.AppendResult, wrote bool, err error) {
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
-	if err != nil {
-		return res, false, err
+// write is the writer goroutine: it takes the appends waiting in the
+// queue, commits them together, answers each, and stops when the store
+// closes (after the batch in flight).
+func (s *Store) write() {
+	defer close(s.stopped)
+	batch := make([]*request, 0, maxBatch)
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case r := <-s.queue:
+			g := &group{}
+			g.ctx, g.cancel = context.WithCancel(context.Background())
+			g.waiting.Store(1) // the writer's own hold while it gathers
+			batch = s.gather(g, append(batch[:0], r))
+			g.leave()
+			if len(batch) > 0 {
+				if s.ctx.Err() != nil {
+					for _, r := range batch {
+						r.answer(eventstore.AppendResult{}, false, errClosed)
+					}
+					g.cancel()
+					return
+				}
+				if s.commit(g.ctx, batch) {
+					s.broadcast() // local subscriptions need not wait for the NOTIFY
+				}
+			}
+			g.cancel()
+			clear(batch) // let the answered requests go
+		}
 	}
+}
+
+// gather takes the appends of batch, and every other append already
+// waiting (up to maxBatch appends or maxBatchEvents events), skipping
+// those their callers withdrew.
+func (s *Store) gather(g *group, batch []*request) []*request {
+	n, events := 0, 0
+	take := func(r *request) {
+		g.waiting.Add(1)
+		r.group = g
+		if r.state.CompareAndSwap(pending, taken) {
+			batch[n] = r
+			n++
+			events += len(r.events)
+			return
+		}
+		g.waiting.Add(-1)
+	}
+	take(batch[0])
+more:
+	for len(batch) < maxBatch && events < maxBatchEvents {
+		select {
+		case r := <-s.queue:
+			batch = append(batch, r)
+			take(r)
+		default:
+			break more
+		}
+	}
+	clear(batch[n:])
+	return batch[:n]
+}
+
+// answer hands a request its outcome.
+func (r *request) answer(res eventstore.AppendResult, wrote bool, err error) {
+	r.res, r.wrote, r.err = res, wrote, err
+	close(r.done)
+}
+
+// outcome is one append's result within a batch.
+type outcome struct {
+	res   eventstore.AppendResult
+	wrote bool
+	err   error
+}
+
+// commit writes batch in one transaction and answers every request in it;
+// it reports whether anything was written. Version mismatches, retries and
+// duplicates are decided before anything is inserted, so they never spoil
+// the transaction. Should the transaction fail anyway (a statement of one
+// append failing, say), each append of the batch is committed again on
+// its own, so that it gets its own answer and the others are not lost;
+// a failure that is nobody's in particular (the database unreachable, the
+// batch abandoned by all its callers) is every append's answer.
+func (s *Store) commit(ctx context.Context, batch []*request) bool {
+	outcomes, err := s.commitTx(ctx, batch)
+	if err != nil {
+		if len(batch) > 1 && !unavailable(err) && ctx.Err() == nil {
+			wrote := false
+			for _, r := range batch {
+				wrote = s.commit(ctx, []*request{r}) || wrote
+			}
+			return wrote
+		}
+		for _, r := range batch {
+			r.answer(eventstore.AppendResult{}, false, err)
+		}
+		return false
+	}
+	wrote := false
+	for i, r := range batch {
+		o := outcomes[i]
+		r.answer(o.res, o.wrote, o.err)
+		wrote = wrote || o.wrote
+	}
+	return wrote
+}
+
+// commitTx runs batch's appends in one transaction, in order, and commits
+// it if any of them wrote.
+//
+// Its first statement to touch a row locks es_head (SELECT … FOR UPDATE),
+// and waits there for every earlier append of every instance to commit:
+// everything after it sees the log as of the last commit (READ COMMITTED
+// takes a snapshot per statement), and the positions after the head are
+// this batch's alone until it commits. Each append is checked against the
+// stream, and the IDs already stored, as the appends before it in the
+// batch left them, and the accepted ones are inserted with one statement.
+func (s *Store) commitTx(ctx context.Context, batch []*request) (outcomes []outcome, err error) {
+	var (
+		ids     []string
+		streams []string
+		seen    = map[string]bool{}
+	)
+	for _, r := range batch {
+		ids = append(ids, r.rows.id...)
+		if !seen[r.stream] {
+			seen[r.stream] = true
+			streams = append(streams, r.stream)
+		}
+	}
+
+	// The transaction is opened and closed by statements in the pipelined
+	// batches (BEGIN in the first, COMMIT in the last), not by pgx.Tx,
+	// which would spend a round trip on each.
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// A connection left inside a transaction (a rollback that failed) is
+	// destroyed by Release rather than pooled.
+	defer conn.Release()
+	inTx := false
 	defer func() {
-		if err != nil {
-			_ = tx.Rollback(context.Background())
+		if inTx {
+			_, _ = conn.Exec(context.Background(), `ROLLBACK`)
 		}
 	}()
 
-	var (
-		last  int64
-		found = map[uuid.UUID]stored{}
-		cur   *int64
-	)
+	var head int64
+	found := map[uuid.UUID]stored{}
+	current := make(map[string]*int64, len(streams)) // nil: no such stream
 	b := &pgx.Batch{}
+	b.Queue(`BEGIN ISOLATION LEVEL READ COMMITTED`)
 	// Acknowledged means durable, whatever the server's default.
 	b.Queue(`SET LOCAL synchronous_commit = on`)
-	b.Queue(`UPDATE es_head SET position = position + $1 RETURNING position`, int64(len(events))).
-		QueryRow(func(r pgx.Row) error { return r.Scan(&last) })
-	b.Queue(`SELECT id, stream, version, position FROM es_events WHERE id = ANY($1::uuid[])`, rows.id).
+	b.Queue(`SELECT position FROM es_head FOR UPDATE`).
+		QueryRow(func(r pgx.Row) error { return r.Scan(&head) })
+	b.Queue(`SELECT id, stream, version, position FROM es_events WHERE id = ANY($1::uuid[])`, ids).
 		Query(func(rs pgx.Rows) error {
 			for rs.Next() {
 				var id uuid.UUID
@@ -80,78 +300,159 @@ func (s *Store) append(ctx context.Context, stream string, expected eventstore.E
 			}
 			return rs.Err()
 		})
-	b.Queue(`SELECT max(version) FROM es_events WHERE stream = $1`, stream).
-		QueryRow(func(r pgx.Row) error { return r.Scan(&cur) })
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return res, false, err
+	// One seek of the (stream, version) index per stream.
+	b.Queue(`SELECT u.stream, (SELECT max(version) FROM es_events WHERE stream = u.stream)
+		FROM unnest($1::text[]) AS u(stream)`, streams).
+		Query(func(rs pgx.Rows) error {
+			for rs.Next() {
+				var stream string
+				var cur *int64
+				if err := rs.Scan(&stream, &cur); err != nil {
+					return err
+				}
+				current[stream] = cur
+			}
+			return rs.Err()
+		})
+	inTx = true // from here on, whatever the batch's fate
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		return nil, err
 	}
 
-	if len(found) > 0 {
-		res, err := retried(stream, expected, events, found)
-		_ = tx.Rollback(context.Background())
-		return res, false, err
+	outcomes = make([]outcome, len(batch))
+	all := &columns{}
+	last := head
+	for i, r := range batch {
+		o := s.decide(r, found, current, &last)
+		outcomes[i] = o
+		if o.wrote {
+			all.add(r.stream, r.rows)
+		}
 	}
+	if last == head { // nothing to write: only retries, mismatches, duplicates
+		inTx = false
+		if _, err := conn.Exec(ctx, `ROLLBACK`); err != nil {
+			return nil, err
+		}
+		return outcomes, nil
+	}
+
+	// RecordedAt never goes back in position order, whatever the clocks of
+	// the instances appending: the batch holds es_head, so the newest row
+	// is the one before its positions, and it stamps no earlier than that
+	// (the subquery is evaluated once, in the statement's snapshot, so the
+	// whole batch shares one stamp).
+	recordedAt := s.now().UTC().Truncate(time.Microsecond)
+	b = &pgx.Batch{}
+	b.Queue(`UPDATE es_head SET position = $1`, last)
+	b.Queue(`INSERT INTO es_events (position, id, stream, version, type, schema, data,
+			actor_id, actor_username, actor_role, correlation_id, causation_id, recorded_at)
+		SELECT u.position, u.id, u.stream, u.version, u.type, u.schema, u.data::json,
+			u.actor_id, u.actor_username, u.actor_role, u.correlation_id, u.causation_id,
+			GREATEST($13::timestamptz, (SELECT recorded_at FROM es_events ORDER BY position DESC LIMIT 1))
+		FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::bigint[], $5::text[], $6::int[], $7::text[],
+			$8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
+			AS u(position, id, stream, version, type, schema, data,
+				actor_id, actor_username, actor_role, correlation_id, causation_id)`,
+		all.position, all.id, all.stream, all.version, all.typ, all.schema, all.data,
+		all.actorID, all.actorUsername, all.actorRole, all.correlationID, all.causationID, recordedAt)
+	// Delivered to listeners when (and only if) the transaction commits.
+	b.Queue(`SELECT pg_notify($1, $2)`, s.channel, fmt.Sprint(last))
+	if s.beforeCommit == nil {
+		// A failing statement makes the server skip the rest of the
+		// batch, COMMIT included: the deferred ROLLBACK ends it.
+		b.Queue(`COMMIT`)
+	}
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		return nil, err
+	}
+	if s.beforeCommit != nil {
+		if err := s.beforeCommit(ctx); err != nil {
+			return nil, err
+		}
+		if _, err := conn.Exec(ctx, `COMMIT`); err != nil {
+			return nil, err
+		}
+	}
+	inTx = false
+	return outcomes, nil
+}
+
+// decide checks one append of a batch against the log as the appends
+// before it left it (found: stored IDs; current: streams' revisions; last:
+// the last allocated position). An accepted append gets its positions and
+// revisions in r.rows, and found, current and last are moved past it.
+func (s *Store) decide(r *request, found map[uuid.UUID]stored, current map[string]*int64, last *int64) outcome {
+	var mine map[uuid.UUID]stored
+	for _, e := range r.events {
+		if st, ok := found[e.ID]; ok {
+			if mine == nil {
+				mine = map[uuid.UUID]stored{}
+			}
+			mine[e.ID] = st
+		}
+	}
+	if mine != nil {
+		res, err := retried(r.stream, r.expected, r.events, mine)
+		return outcome{res: res, err: err}
+	}
+	cur := current[r.stream]
 	exists := cur != nil
-	var current uint64
+	var rev uint64
 	if exists {
-		current = uint64(*cur)
+		rev = uint64(*cur)
 	}
-	if !expected.Check(current, exists) {
-		return res, false, &eventstore.VersionError{Stream: stream, Expected: expected, Actual: current, Exists: exists}
+	if !r.expected.Check(rev, exists) {
+		return outcome{err: &eventstore.VersionError{Stream: r.stream, Expected: r.expected, Actual: rev, Exists: exists}}
 	}
 	next := int64(0)
 	if exists {
 		next = *cur + 1
 	}
-	first := last - int64(len(events)) + 1
-	for i := range events {
-		rows.position[i] = first + int64(i)
-		rows.version[i] = next + int64(i)
+	for i, e := range r.events {
+		r.rows.position[i] = *last + 1 + int64(i)
+		r.rows.version[i] = next + int64(i)
+		found[e.ID] = stored{stream: r.stream, version: uint64(next) + uint64(i), position: uint64(r.rows.position[i])}
 	}
-	recordedAt := s.now().UTC().Truncate(time.Microsecond)
-
-	// RecordedAt never goes back in position order, whatever the clocks of
-	// the instances appending: the append holds es_head, so the newest row
-	// is the one before its positions, and it stamps no earlier than that.
-	b = &pgx.Batch{}
-	b.Queue(`INSERT INTO es_events (position, id, stream, version, type, schema, data,
-			actor_id, actor_username, actor_role, correlation_id, causation_id, recorded_at)
-		SELECT u.position, u.id, $3, u.version, u.type, u.schema, u.data::json,
-			u.actor_id, u.actor_username, u.actor_role, u.correlation_id, u.causation_id,
-			GREATEST($13::timestamptz, (SELECT recorded_at FROM es_events ORDER BY position DESC LIMIT 1))
-		FROM unnest($1::bigint[], $2::uuid[], $4::bigint[], $5::text[], $6::int[], $7::text[],
-			$8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
-			AS u(position, id, version, type, schema, data,
-				actor_id, actor_username, actor_role, correlation_id, causation_id)`,
-		rows.position, rows.id, stream, rows.version, rows.typ, rows.schema, rows.data,
-		rows.actorID, rows.actorUsername, rows.actorRole, rows.correlationID, rows.causationID, recordedAt)
-	// Delivered to listeners when (and only if) the transaction commits.
-	b.Queue(`SELECT pg_notify($1, $2)`, s.channel, fmt.Sprint(last))
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return res, false, err
+	n := int64(len(r.events))
+	*last += n
+	v := next + n - 1
+	current[r.stream] = &v
+	return outcome{
+		res: eventstore.AppendResult{
+			NextExpected: uint64(v),
+			Position:     eventstore.Seq(uint64(*last)),
+		},
+		wrote: true,
 	}
-	if s.beforeCommit != nil {
-		if err := s.beforeCommit(ctx); err != nil {
-			return res, false, err
-		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return res, false, err
-	}
-	return eventstore.AppendResult{
-		NextExpected: uint64(next) + uint64(len(events)) - 1,
-		Position:     eventstore.Seq(uint64(last)),
-	}, true, nil
 }
 
-// columns holds an append's rows column by column, for unnest.
+// columns holds rows column by column, for unnest.
 type columns struct {
 	position, version                 []int64
-	id                                []string
+	id, stream                        []string
 	typ, data                         []string
 	schema                            []int32
 	actorID, actorUsername, actorRole []string
 	correlationID, causationID        []string
+}
+
+// add appends an append's rows, all in stream.
+func (c *columns) add(stream string, r *columns) {
+	c.position = append(c.position, r.position...)
+	c.version = append(c.version, r.version...)
+	c.id = append(c.id, r.id...)
+	for range r.id {
+		c.stream = append(c.stream, stream)
+	}
+	c.typ = append(c.typ, r.typ...)
+	c.data = append(c.data, r.data...)
+	c.schema = append(c.schema, r.schema...)
+	c.actorID = append(c.actorID, r.actorID...)
+	c.actorUsername = append(c.actorUsername, r.actorUsername...)
+	c.actorRole = append(c.actorRole, r.actorRole...)
+	c.correlationID = append(c.correlationID, r.correlationID...)
+	c.causationID = append(c.causationID, r.causationID...)
 }
 
 // stored is where an already appended event sits.

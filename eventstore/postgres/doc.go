@@ -21,10 +21,16 @@
 //     snapshot sees position n it sees every position below n, a reader
 //     never waits and never skips, a rolled-back append gives its
 //     positions back (no holes), and a plain ReadAll is already correct.
-//     The price is that appends, from every instance, commit one at a
-//     time: the lock is held for the append's remaining round trips and
-//     its commit fsync, so throughput is bounded by roughly one commit per
-//     (a few round trips + one WAL flush); see the benchmarks. That is
+//     The price is that transactions, from every instance, commit one at
+//     a time: the lock is held for the remaining round trips and the
+//     commit fsync. So each Store runs one writer that commits every
+//     append waiting at that moment in one transaction (group commit): it
+//     takes the es_head lock, checks each append's expected revision in
+//     turn against the stream as the earlier appends of the batch left
+//     it, inserts the accepted rows with one statement and commits once,
+//     answering each caller with its own result or error. Concurrent
+//     writers share one commit and its WAL flush; correctness across
+//     instances still rests on the es_head lock; see the benchmarks. That is
 //     orders of magnitude above what an operations centre writes (tens of
 //     edits a minute, bursts of an informe's hundred events), and the
 //     expected-revision check then needs no retry loop of its own. It also
@@ -57,7 +63,7 @@
 // sqlite store.
 //
 // Errors that mean the database cannot be reached now wrap
-// eventstore.ErrUnavailable. Acknowledged appends are durable: each append
+// eventstore.ErrUnavailable. Acknowledged appends are durable: each batch
 // sets synchronous_commit=on for its own transaction.
 //
 // The pool's sessions run with enable_sort=off and

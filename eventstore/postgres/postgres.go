@@ -39,6 +39,12 @@ type Store struct {
 	ctx  context.Context // cancelled by Close
 	stop context.CancelFunc
 
+	// queue holds the appends waiting for this Store's writer goroutine,
+	// which commits them in batches (group commit) and closes stopped when
+	// it ends, after Close.
+	queue   chan *request
+	stopped chan struct{}
+
 	notifyMu sync.Mutex
 	notify   chan struct{} // closed and replaced on every known commit
 
@@ -139,11 +145,14 @@ func open(ctx context.Context, pool *pgxpool.Pool, opts []Option) (*Store, error
 		channel: "vigia_es_" + hex.EncodeToString(sum[:8]),
 		listen:  true,
 		notify:  make(chan struct{}),
+		queue:   make(chan *request, queued),
+		stopped: make(chan struct{}),
 	}
 	s.ctx, s.stop = context.WithCancel(context.Background())
 	for _, o := range opts {
 		o(s)
 	}
+	go s.write()
 	return s, nil
 }
 
@@ -158,14 +167,16 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close ends the subscriptions and the listener, waits for the appends in
-// flight and closes the pool. Later calls return nil; calls after Close
-// fail with an error wrapping eventstore.ErrUnavailable.
+// Close ends the subscriptions and the listener, waits for the batch of
+// appends being committed and closes the pool. Appends still queued, later
+// calls to Append and reads fail with an error wrapping
+// eventstore.ErrUnavailable; later calls to Close return nil.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.listenMu.Lock() // no listener starts after this
 		s.stop()
 		s.listenMu.Unlock()
+		<-s.stopped // the writer answered the batch in flight, if any
 		s.subs.Close(errClosed)
 		s.wg.Wait()
 		s.pool.Close() // waits for connections in use
