@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -26,47 +24,8 @@ const (
 	maxBatchEvents = 4096
 )
 
-// A request's state: the writer takes it, or its caller withdraws it
-// (cancelled context, closed store), whichever comes first.
-const (
-	pending int32 = iota
-	taken
-	withdrawn
-)
-
-// request is one Append waiting for the writer.
-type request struct {
-	stream   string
-	expected eventstore.Expected
-	events   []eventstore.EventData
-	rows     *columns
-
-	state atomic.Int32
-	group *group        // set by the writer before it takes the request
-	done  chan struct{} // closed by the writer once res, wrote and err are set
-
-	res   eventstore.AppendResult
-	wrote bool // false for an idempotent retry
-	err   error
-}
-
-// group is the context of one batch's transaction. It is not any caller's:
-// one caller giving up must not undo the others' appends. It is cancelled
-// only when every caller in the batch has given up (then nobody waits for
-// the outcome, and a hung server must not hold the writer).
-type group struct {
-	ctx     context.Context
-	cancel  context.CancelFunc
-	waiting atomic.Int32 // callers still waiting, plus one while the writer gathers
-}
-
-// leave records that one waiter gave up, and cancels the batch if it was
-// the last.
-func (g *group) leave() {
-	if g.waiting.Add(-1) == 0 {
-		g.cancel()
-	}
-}
+// request is one Append on its way to the writer, with its rows.
+type request = eventstore.Request[*columns]
 
 // Append appends events to stream if its revision matches expected; see
 // eventstore.Store. A *eventstore.VersionError is returned unwrapped (its
@@ -93,117 +52,32 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	if s.ctx.Err() != nil {
 		return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", stream, errClosed)
 	}
-	r := &request{stream: stream, expected: expected, events: events, rows: rows, done: make(chan struct{})}
-	select {
-	case s.queue <- r:
-	case <-s.stopped:
-		return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", stream, errClosed)
-	case <-ctx.Done():
-		return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", stream, ctx.Err())
+	r := eventstore.NewRequest(stream, expected, events, rows)
+	res, err := s.batches.Append(ctx, r, errClosed)
+	var ve *eventstore.VersionError
+	switch {
+	case err == nil:
+		return res, nil
+	case !r.Taken(): // withdrawn, or never queued
+		return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", stream, err)
+	case errors.As(err, &ve):
+		return eventstore.AppendResult{}, ve
+	case errors.Is(err, eventstore.ErrDuplicateEvent):
+		return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", stream, err)
 	}
-	select {
-	case <-r.done:
-	case <-ctx.Done():
-		if r.state.CompareAndSwap(pending, withdrawn) {
-			return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", stream, ctx.Err())
-		}
-		r.group.leave()
-		<-r.done
-	case <-s.stopped: // the writer is gone: it took r and answered, or never will
-		if r.state.CompareAndSwap(pending, withdrawn) {
-			return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", stream, errClosed)
-		}
-		<-r.done
-	}
-	if r.err != nil {
-		var ve *eventstore.VersionError
-		if errors.As(r.err, &ve) {
-			return eventstore.AppendResult{}, ve
-		}
-		if errors.Is(r.err, eventstore.ErrDuplicateEvent) {
-			return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", stream, r.err)
-		}
-		return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", stream, s.fail(r.err))
-	}
-	return r.res, nil
+	return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", stream, s.fail(err))
 }
 
-// write is the writer goroutine: it takes the appends waiting in the
-// queue, commits them together, answers each, and stops when the store
-// closes (after the batch in flight).
+// write is the writer goroutine: it hands the appends waiting in the
+// queue to commit, a batch at a time, and stops when the store closes
+// (after the batch in flight). A batch's context is cancelled only when
+// every caller in it gave up.
 func (s *Store) write() {
-	defer close(s.stopped)
-	batch := make([]*request, 0, maxBatch)
-	for {
-		select {
-		case <-s.ctx.Done():
-			return
-		case r := <-s.queue:
-			g := &group{}
-			g.ctx, g.cancel = context.WithCancel(context.Background())
-			g.waiting.Store(1) // the writer's own hold while it gathers
-			batch = s.gather(g, append(batch[:0], r))
-			g.leave()
-			if len(batch) > 0 {
-				if s.ctx.Err() != nil {
-					for _, r := range batch {
-						r.answer(eventstore.AppendResult{}, false, errClosed)
-					}
-					g.cancel()
-					return
-				}
-				if s.commit(g.ctx, batch) {
-					s.broadcast() // local subscriptions need not wait for the NOTIFY
-				}
-			}
-			g.cancel()
-			clear(batch) // let the answered requests go
+	s.batches.Run(s.ctx.Done(), errClosed, func(ctx context.Context, batch []*request) {
+		if s.commit(ctx, batch) {
+			s.broadcast() // local subscriptions need not wait for the NOTIFY
 		}
-	}
-}
-
-// gather takes the appends of batch, and every other append already
-// waiting (up to maxBatch appends or maxBatchEvents events), skipping
-// those their callers withdrew.
-func (s *Store) gather(g *group, batch []*request) []*request {
-	n, events := 0, 0
-	take := func(r *request) {
-		g.waiting.Add(1)
-		r.group = g
-		if r.state.CompareAndSwap(pending, taken) {
-			batch[n] = r
-			n++
-			events += len(r.events)
-			return
-		}
-		g.waiting.Add(-1)
-	}
-	take(batch[0])
-more:
-	for len(batch) < maxBatch && events < maxBatchEvents {
-		select {
-		case r := <-s.queue:
-			batch = append(batch, r)
-			take(r)
-		default:
-			break more
-		}
-	}
-	clear(batch[n:])
-	return batch[:n]
-}
-
-// answer hands a request its outcome.
-func (r *request) answer(res eventstore.AppendResult, wrote bool, err error) {
-	r.res, r.wrote, r.err = res, wrote, err
-	close(r.done)
-}
-
-// outcome is one append's result within a batch.
-type outcome struct {
-	res   eventstore.AppendResult
-	wrote bool
-	err   error
+	})
 }
 
 // commit writes batch in one transaction and answers every request in it;
@@ -224,18 +98,10 @@ func (s *Store) commit(ctx context.Context, batch []*request) bool {
 			}
 			return wrote
 		}
-		for _, r := range batch {
-			r.answer(eventstore.AppendResult{}, false, err)
-		}
+		eventstore.FailAll(batch, err)
 		return false
 	}
-	wrote := false
-	for i, r := range batch {
-		o := outcomes[i]
-		r.answer(o.res, o.wrote, o.err)
-		wrote = wrote || o.wrote
-	}
-	return wrote
+	return eventstore.AnswerAll(batch, outcomes)
 }
 
 // commitTx runs batch's appends in one transaction, in order, and commits
@@ -248,17 +114,17 @@ func (s *Store) commit(ctx context.Context, batch []*request) bool {
 // this batch's alone until it commits. Each append is checked against the
 // stream, and the IDs already stored, as the appends before it in the
 // batch left them, and the accepted ones are inserted with one statement.
-func (s *Store) commitTx(ctx context.Context, batch []*request) (outcomes []outcome, err error) {
+func (s *Store) commitTx(ctx context.Context, batch []*request) (outcomes []eventstore.Outcome, err error) {
 	var (
 		ids     []string
 		streams []string
 		seen    = map[string]bool{}
 	)
 	for _, r := range batch {
-		ids = append(ids, r.rows.id...)
-		if !seen[r.stream] {
-			seen[r.stream] = true
-			streams = append(streams, r.stream)
+		ids = append(ids, r.Payload.id...)
+		if !seen[r.Stream] {
+			seen[r.Stream] = true
+			streams = append(streams, r.Stream)
 		}
 	}
 
@@ -280,7 +146,7 @@ func (s *Store) commitTx(ctx context.Context, batch []*request) (outcomes []outc
 	}()
 
 	var head int64
-	found := map[uuid.UUID]stored{}
+	found := map[uuid.UUID]eventstore.Stored{}
 	current := make(map[string]*int64, len(streams)) // nil: no such stream
 	b := &pgx.Batch{}
 	b.Queue(`BEGIN ISOLATION LEVEL READ COMMITTED`)
@@ -292,8 +158,8 @@ func (s *Store) commitTx(ctx context.Context, batch []*request) (outcomes []outc
 		Query(func(rs pgx.Rows) error {
 			for rs.Next() {
 				var id uuid.UUID
-				var st stored
-				if err := rs.Scan(&id, &st.stream, &st.version, &st.position); err != nil {
+				var st eventstore.Stored
+				if err := rs.Scan(&id, &st.Stream, &st.Version, &st.Position); err != nil {
 					return err
 				}
 				found[id] = st
@@ -319,14 +185,14 @@ func (s *Store) commitTx(ctx context.Context, batch []*request) (outcomes []outc
 		return nil, err
 	}
 
-	outcomes = make([]outcome, len(batch))
+	outcomes = make([]eventstore.Outcome, len(batch))
 	all := &columns{}
 	last := head
 	for i, r := range batch {
 		o := s.decide(r, found, current, &last)
 		outcomes[i] = o
-		if o.wrote {
-			all.add(r.stream, r.rows)
+		if o.Wrote {
+			all.add(r.Stream, r.Payload)
 		}
 	}
 	if last == head { // nothing to write: only retries, mismatches, duplicates
@@ -381,49 +247,49 @@ func (s *Store) commitTx(ctx context.Context, batch []*request) (outcomes []outc
 // decide checks one append of a batch against the log as the appends
 // before it left it (found: stored IDs; current: streams' revisions; last:
 // the last allocated position). An accepted append gets its positions and
-// revisions in r.rows, and found, current and last are moved past it.
-func (s *Store) decide(r *request, found map[uuid.UUID]stored, current map[string]*int64, last *int64) outcome {
-	var mine map[uuid.UUID]stored
-	for _, e := range r.events {
+// revisions in r.Payload, and found, current and last are moved past it.
+func (s *Store) decide(r *request, found map[uuid.UUID]eventstore.Stored, current map[string]*int64, last *int64) eventstore.Outcome {
+	var mine map[uuid.UUID]eventstore.Stored
+	for _, e := range r.Events {
 		if st, ok := found[e.ID]; ok {
 			if mine == nil {
-				mine = map[uuid.UUID]stored{}
+				mine = map[uuid.UUID]eventstore.Stored{}
 			}
 			mine[e.ID] = st
 		}
 	}
 	if mine != nil {
-		res, err := retried(r.stream, r.expected, r.events, mine)
-		return outcome{res: res, err: err}
+		res, err := eventstore.Retried(r.Stream, r.Expected, r.Events, mine)
+		return eventstore.Outcome{Result: res, Err: err}
 	}
-	cur := current[r.stream]
+	cur := current[r.Stream]
 	exists := cur != nil
 	var rev uint64
 	if exists {
 		rev = uint64(*cur)
 	}
-	if !r.expected.Check(rev, exists) {
-		return outcome{err: &eventstore.VersionError{Stream: r.stream, Expected: r.expected, Actual: rev, Exists: exists}}
+	if !r.Expected.Check(rev, exists) {
+		return eventstore.Outcome{Err: &eventstore.VersionError{Stream: r.Stream, Expected: r.Expected, Actual: rev, Exists: exists}}
 	}
 	next := int64(0)
 	if exists {
 		next = *cur + 1
 	}
-	for i, e := range r.events {
-		r.rows.position[i] = *last + 1 + int64(i)
-		r.rows.version[i] = next + int64(i)
-		found[e.ID] = stored{stream: r.stream, version: uint64(next) + uint64(i), position: uint64(r.rows.position[i])}
+	for i, e := range r.Events {
+		r.Payload.position[i] = *last + 1 + int64(i)
+		r.Payload.version[i] = next + int64(i)
+		found[e.ID] = eventstore.Stored{Stream: r.Stream, Version: uint64(next) + uint64(i), Position: uint64(r.Payload.position[i])}
 	}
-	n := int64(len(r.events))
+	n := int64(len(r.Events))
 	*last += n
 	v := next + n - 1
-	current[r.stream] = &v
-	return outcome{
-		res: eventstore.AppendResult{
+	current[r.Stream] = &v
+	return eventstore.Outcome{
+		Result: eventstore.AppendResult{
 			NextExpected: uint64(v),
 			Position:     eventstore.Seq(uint64(*last)),
 		},
-		wrote: true,
+		Wrote: true,
 	}
 }
 
@@ -455,46 +321,9 @@ func (c *columns) add(stream string, r *columns) {
 	c.causationID = append(c.causationID, r.causationID...)
 }
 
-// stored is where an already appended event sits.
-type stored struct {
-	stream   string
-	version  uint64
-	position uint64
-}
-
-// retried decides an append some of whose IDs are already stored: an exact
-// retry (every event stored, in this stream, at consecutive revisions in
-// this order, where expected would have put them) returns the original
-// result; anything else is eventstore.ErrDuplicateEvent.
-func retried(stream string, expected eventstore.Expected, events []eventstore.EventData, found map[uuid.UUID]stored) (eventstore.AppendResult, error) {
-	first, ok := found[events[0].ID]
-	if len(found) != len(events) || !ok {
-		return eventstore.AppendResult{}, fmt.Errorf("%w: %d of %d events already stored", eventstore.ErrDuplicateEvent, len(found), len(events))
-	}
-	for i, e := range events {
-		st := found[e.ID]
-		if st.stream != stream || st.version != first.version+uint64(i) {
-			return eventstore.AppendResult{}, fmt.Errorf("%w: %s is stored as %s@%d", eventstore.ErrDuplicateEvent, e.ID, st.stream, st.version)
-		}
-	}
-	if !expected.Check(first.version-1, first.version > 0) {
-		return eventstore.AppendResult{}, fmt.Errorf("%w: stored at revision %d, not where %s puts them", eventstore.ErrDuplicateEvent, first.version, expected)
-	}
-	last := found[events[len(events)-1].ID]
-	return eventstore.AppendResult{NextExpected: last.version, Position: eventstore.Seq(last.position)}, nil
-}
-
 // checkAppend validates an append before it reaches the database and lays
 // it out as columns (empty data is JSON null).
 func checkAppend(stream string, events []eventstore.EventData) (*columns, error) {
-	switch {
-	case stream == "":
-		return nil, errors.New("empty stream name")
-	case strings.HasPrefix(stream, "$"):
-		return nil, errors.New("stream names starting with $ are reserved")
-	case len(events) == 0:
-		return nil, errors.New("no events")
-	}
 	n := len(events)
 	c := &columns{
 		position: make([]int64, n), version: make([]int64, n), id: make([]string, n),
@@ -502,26 +331,15 @@ func checkAppend(stream string, events []eventstore.EventData) (*columns, error)
 		actorID: make([]string, n), actorUsername: make([]string, n), actorRole: make([]string, n),
 		correlationID: make([]string, n), causationID: make([]string, n),
 	}
-	seen := make(map[uuid.UUID]struct{}, n)
-	for i, e := range events {
-		if e.ID == uuid.Nil {
-			return nil, fmt.Errorf("event %d has no id", i)
-		}
-		if _, dup := seen[e.ID]; dup {
-			return nil, fmt.Errorf("%w: %s twice in one append", eventstore.ErrDuplicateEvent, e.ID)
-		}
-		seen[e.ID] = struct{}{}
-		if e.Type == "" {
-			return nil, fmt.Errorf("event %s has no type", e.ID)
-		}
+	err := eventstore.CheckAppend(stream, events, func(i int, e eventstore.EventData) error {
 		if e.Schema < -1<<31 || e.Schema > 1<<31-1 {
-			return nil, fmt.Errorf("event %s: schema %d out of range", e.ID, e.Schema)
+			return fmt.Errorf("event %s: schema %d out of range", e.ID, e.Schema)
 		}
 		switch {
 		case len(e.Data) == 0:
 			c.data[i] = "null"
 		case !json.Valid(e.Data):
-			return nil, fmt.Errorf("event %s: data is not valid JSON", e.ID)
+			return fmt.Errorf("event %s: data is not valid JSON", e.ID)
 		default:
 			c.data[i] = string(e.Data)
 		}
@@ -530,6 +348,10 @@ func checkAppend(stream string, events []eventstore.EventData) (*columns, error)
 		c.schema[i] = int32(e.Schema)
 		c.actorID[i], c.actorUsername[i], c.actorRole[i] = e.Actor.ID, e.Actor.Username, e.Actor.Role
 		c.correlationID[i], c.causationID[i] = e.CorrelationID, e.CausationID
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return c, nil
 }

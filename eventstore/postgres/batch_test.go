@@ -12,17 +12,14 @@ import (
 	"github.com/senapred-valparaiso/vigia/internal/testsvc"
 )
 
-// newRequest builds an append as Append queues it, already taken by the
-// writer.
+// newRequest builds an append as Append queues it.
 func newRequest(t *testing.T, stream string, expected eventstore.Expected, events ...eventstore.EventData) *request {
 	t.Helper()
 	rows, err := checkAppend(stream, events)
 	if err != nil {
 		t.Fatalf("check append: %v", err)
 	}
-	r := &request{stream: stream, expected: expected, events: events, rows: rows, done: make(chan struct{})}
-	r.state.Store(taken)
-	return r
+	return eventstore.NewRequest(stream, expected, events, rows)
 }
 
 func label(e eventstore.Event) string {
@@ -62,41 +59,41 @@ func TestBatchAnswersEachAppendOnItsOwn(t *testing.T) {
 	}
 	for i, r := range batch {
 		select {
-		case <-r.done:
+		case <-r.Done():
 		default:
 			t.Fatalf("append %d not answered", i)
 		}
 	}
 	for _, i := range []int{0, 2, 6, 8, 11} {
-		if r := batch[i]; r.err != nil || !r.wrote {
-			t.Errorf("append %d: wrote %v, err %v; want written", i, r.wrote, r.err)
+		if r := batch[i]; r.Err != nil || !r.Wrote {
+			t.Errorf("append %d: wrote %v, err %v; want written", i, r.Wrote, r.Err)
 		}
 	}
 	for i, want := range map[int]uint64{0: 0, 2: 1, 6: 1, 8: 2, 11: 1} {
-		if got := batch[i].res.NextExpected; got != want {
+		if got := batch[i].Result.NextExpected; got != want {
 			t.Errorf("append %d at revision %d, want %d", i, got, want)
 		}
 	}
 	var ve *eventstore.VersionError
-	if r := batch[1]; !errors.As(r.err, &ve) || !ve.Exists || ve.Actual != 0 {
-		t.Errorf("append 1: %v, want a version error with actual 0", r.err)
+	if r := batch[1]; !errors.As(r.Err, &ve) || !ve.Exists || ve.Actual != 0 {
+		t.Errorf("append 1: %v, want a version error with actual 0", r.Err)
 	}
-	if r := batch[5]; !errors.As(r.err, &ve) || ve.Actual != 1 {
-		t.Errorf("append 5: %v, want a version error with actual 1", r.err)
+	if r := batch[5]; !errors.As(r.Err, &ve) || ve.Actual != 1 {
+		t.Errorf("append 5: %v, want a version error with actual 1", r.Err)
 	}
-	if r := batch[10]; !errors.As(r.err, &ve) || !ve.Exists || ve.Actual != 0 {
-		t.Errorf("append 10: %v, want a version error with actual 0", r.err)
+	if r := batch[10]; !errors.As(r.Err, &ve) || !ve.Exists || ve.Actual != 0 {
+		t.Errorf("append 10: %v, want a version error with actual 0", r.Err)
 	}
 	for _, i := range []int{3, 7} {
-		if r := batch[i]; !errors.Is(r.err, eventstore.ErrDuplicateEvent) {
-			t.Errorf("append %d: %v, want ErrDuplicateEvent", i, r.err)
+		if r := batch[i]; !errors.Is(r.Err, eventstore.ErrDuplicateEvent) {
+			t.Errorf("append %d: %v, want ErrDuplicateEvent", i, r.Err)
 		}
 	}
-	if r := batch[4]; r.err != nil || r.wrote || r.res != batch[0].res {
-		t.Errorf("retry in the batch: %+v, wrote %v, %v; want the original %+v", r.res, r.wrote, r.err, batch[0].res)
+	if r := batch[4]; r.Err != nil || r.Wrote || r.Result != batch[0].Result {
+		t.Errorf("retry in the batch: %+v, wrote %v, %v; want the original %+v", r.Result, r.Wrote, r.Err, batch[0].Result)
 	}
-	if r := batch[9]; r.err != nil || r.wrote || r.res != preRes {
-		t.Errorf("retry of a stored append: %+v, wrote %v, %v; want the original %+v", r.res, r.wrote, r.err, preRes)
+	if r := batch[9]; r.Err != nil || r.Wrote || r.Result != preRes {
+		t.Errorf("retry of a stored append: %+v, wrote %v, %v; want the original %+v", r.Result, r.Wrote, r.Err, preRes)
 	}
 
 	got, err := s.ReadAll(t.Context(), eventstore.Position{}, eventstore.Filter{}, 0)
@@ -120,8 +117,8 @@ func TestBatchAnswersEachAppendOnItsOwn(t *testing.T) {
 		}
 	}
 	for i, at := range map[int]int{0: 1, 2: 2, 6: 4, 8: 5, 11: 6} {
-		if batch[i].res.Position != got[at].Position {
-			t.Errorf("append %d answered %s, stored at %s", i, batch[i].res.Position, got[at].Position)
+		if batch[i].Result.Position != got[at].Position {
+			t.Errorf("append %d answered %s, stored at %s", i, batch[i].Result.Position, got[at].Position)
 		}
 	}
 	var head int64
@@ -158,13 +155,13 @@ func TestBatchIsolatesAFailingAppend(t *testing.T) {
 	}
 	for _, i := range []int{1, 2} {
 		r := batch[i]
-		if r.err == nil || errors.Is(r.err, eventstore.ErrWrongVersion) || errors.Is(r.err, eventstore.ErrDuplicateEvent) {
-			t.Errorf("append %d: %v, want the trigger's error", i, r.err)
+		if r.Err == nil || errors.Is(r.Err, eventstore.ErrWrongVersion) || errors.Is(r.Err, eventstore.ErrDuplicateEvent) {
+			t.Errorf("append %d: %v, want the trigger's error", i, r.Err)
 		}
 	}
 	for _, i := range []int{0, 3} {
-		if r := batch[i]; r.err != nil || !r.wrote {
-			t.Errorf("append %d: %v, want written", i, r.err)
+		if r := batch[i]; r.Err != nil || !r.Wrote {
+			t.Errorf("append %d: %v, want written", i, r.Err)
 		}
 	}
 	got, err := s.ReadAll(t.Context(), eventstore.Position{}, eventstore.Filter{}, 0)
@@ -200,10 +197,12 @@ func holdHead(t *testing.T, dsn string) (release func()) {
 }
 
 // queue hands r to the writer and waits until the writer takes it.
-func queue(s *Store, r *request) {
-	r.state.Store(pending)
-	s.queue <- r
-	for r.state.Load() != taken {
+func queue(t *testing.T, s *Store, r *request) {
+	t.Helper()
+	if err := s.batches.Enqueue(t.Context(), r, errClosed); err != nil {
+		t.Fatalf("enqueue: %v", err)
+	}
+	for !r.Taken() {
 		runtime.Gosched() // until the writer takes it (the test's deadline bounds this)
 	}
 }
@@ -217,14 +216,14 @@ func TestCancelledQueuedAppendWritesNothing(t *testing.T) {
 	s := openDSN(t, dsn, "")
 	release := holdHead(t, dsn) // the writer's first batch waits for it
 	first := newRequest(t, "alert-1", eventstore.NoStream, event("first"))
-	queue(s, first)
+	queue(t, s, first)
 	ctx, cancel := context.WithCancel(t.Context())
 	second := make(chan error, 1)
 	go func() {
 		_, err := s.Append(ctx, "alert-2", eventstore.NoStream, event("second"))
 		second <- err
 	}()
-	for len(s.queue) == 0 {
+	for s.batches.Len() == 0 {
 		runtime.Gosched()
 	}
 	cancel()
@@ -232,9 +231,9 @@ func TestCancelledQueuedAppendWritesNothing(t *testing.T) {
 		t.Errorf("cancelled append: %v, want context.Canceled", err)
 	}
 	release()
-	<-first.done
-	if first.err != nil || !first.wrote {
-		t.Fatalf("first append: %v", first.err)
+	<-first.Done()
+	if first.Err != nil || !first.Wrote {
+		t.Fatalf("first append: %v", first.Err)
 	}
 	// The writer skips the withdrawn append; a later one is written next.
 	if _, err := s.Append(t.Context(), "alert-3", eventstore.NoStream, event("third")); err != nil {
@@ -255,11 +254,13 @@ func TestAbandonedBatchIsCancelled(t *testing.T) {
 	s := openDSN(t, dsn, "")
 	release := holdHead(t, dsn)
 	r := newRequest(t, "alert-1", eventstore.NoStream, event("abandoned"))
-	queue(s, r)
-	r.group.leave() // what Append does when its context ends after the writer took it
-	<-r.done
-	if !errors.Is(r.err, context.Canceled) {
-		t.Fatalf("abandoned append: %v, want context.Canceled", r.err)
+	queue(t, s, r)
+	// What Append does when its context ends after the writer took it:
+	// give up, and wait for the answer.
+	gone, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := s.batches.Wait(gone, r, errClosed); !errors.Is(err, context.Canceled) {
+		t.Fatalf("abandoned append: %v, want context.Canceled", err)
 	}
 	release()
 	if _, err := s.Append(t.Context(), "alert-2", eventstore.NoStream, event("next")); err != nil {

@@ -39,11 +39,9 @@ type Store struct {
 	ctx  context.Context // cancelled by Close
 	stop context.CancelFunc
 
-	// queue holds the appends waiting for this Store's writer goroutine,
-	// which commits them in batches (group commit) and closes stopped when
-	// it ends, after Close.
-	queue   chan *request
-	stopped chan struct{}
+	// batches holds the appends waiting for this Store's writer
+	// goroutine, which commits them in batches (group commit) until Close.
+	batches *eventstore.GroupCommit[*columns]
 
 	notifyMu sync.Mutex
 	notify   chan struct{} // closed and replaced on every known commit
@@ -145,8 +143,7 @@ func open(ctx context.Context, pool *pgxpool.Pool, opts []Option) (*Store, error
 		channel: "vigia_es_" + hex.EncodeToString(sum[:8]),
 		listen:  true,
 		notify:  make(chan struct{}),
-		queue:   make(chan *request, queued),
-		stopped: make(chan struct{}),
+		batches: eventstore.NewGroupCommit[*columns](queued, maxBatch, maxBatchEvents),
 	}
 	s.ctx, s.stop = context.WithCancel(context.Background())
 	for _, o := range opts {
@@ -176,7 +173,7 @@ func (s *Store) Close() error {
 		s.listenMu.Lock() // no listener starts after this
 		s.stop()
 		s.listenMu.Unlock()
-		<-s.stopped // the writer answered the batch in flight, if any
+		<-s.batches.Stopped() // the writer answered the batch in flight, if any
 		s.subs.Close(errClosed)
 		s.wg.Wait()
 		s.pool.Close() // waits for connections in use

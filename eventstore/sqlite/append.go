@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync/atomic"
 
 	"github.com/google/uuid"
 
@@ -68,28 +67,9 @@ func (st *statements) close() error {
 	return errors.Join(errs...)
 }
 
-// A request's state: the writer takes it, or its caller withdraws it
-// (cancelled context, closed store), whichever comes first.
-const (
-	pending int32 = iota
-	taken
-	withdrawn
-)
-
-// request is one Append waiting for the writer.
-type request struct {
-	stream   string
-	expected eventstore.Expected
-	events   []eventstore.EventData
-	data     []string
-
-	state atomic.Int32
-	done  chan struct{} // closed by the writer once res, wrote and err are set
-
-	res   eventstore.AppendResult
-	wrote bool // false for an idempotent retry
-	err   error
-}
+// request is one Append on its way to the writer, with its events' data
+// as stored.
+type request = eventstore.Request[[]string]
 
 // Append appends events to stream if its revision matches expected; see
 // eventstore.Store. A *eventstore.VersionError is returned unwrapped (its
@@ -110,97 +90,27 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	if s.closed() {
 		return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", stream, errClosed)
 	}
-	r := &request{stream: stream, expected: expected, events: events, data: data, done: make(chan struct{})}
-	select {
-	case s.queue <- r:
-	case <-s.stopped:
-		return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", stream, errClosed)
-	case <-ctx.Done():
-		return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", stream, ctx.Err())
-	}
-	select {
-	case <-r.done:
-	case <-ctx.Done():
-		if r.state.CompareAndSwap(pending, withdrawn) {
-			return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", stream, ctx.Err())
-		}
-		<-r.done
-	case <-s.stopped: // the writer is gone: it took r and answered, or never will
-		if r.state.CompareAndSwap(pending, withdrawn) {
-			return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", stream, errClosed)
-		}
-		<-r.done
-	}
-	if r.err != nil {
+	r := eventstore.NewRequest(stream, expected, events, data)
+	res, err := s.batches.Append(ctx, r, errClosed)
+	if err != nil {
 		var ve *eventstore.VersionError
-		if errors.As(r.err, &ve) {
+		if errors.As(err, &ve) {
 			return eventstore.AppendResult{}, ve
 		}
-		return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", stream, r.err)
+		return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", stream, err)
 	}
-	return r.res, nil
+	return res, nil
 }
 
-// write is the writer goroutine: it takes the appends waiting in the
-// queue, commits them together, answers each, and stops when the store
-// closes (after the batch in flight).
+// write is the writer goroutine: it hands the appends waiting in the
+// queue to commit, a batch at a time, and stops when the store closes
+// (after the batch in flight).
 func (s *Store) write() {
-	defer close(s.stopped)
-	batch := make([]*request, 0, maxBatch)
-	for {
-		select {
-		case <-s.done:
-			return
-		case r := <-s.queue:
-			batch = s.gather(append(batch[:0], r))
-			if len(batch) == 0 {
-				continue
-			}
-			if s.closed() {
-				for _, r := range batch {
-					r.answer(eventstore.AppendResult{}, false, errClosed)
-				}
-				return
-			}
-			if s.commit(batch) {
-				s.broadcast()
-			}
-			clear(batch) // let the answered requests go
+	s.batches.Run(s.done, errClosed, func(_ context.Context, batch []*request) {
+		if s.commit(batch) {
+			s.broadcast()
 		}
-	}
-}
-
-// gather takes the appends of batch, and every other append already
-// waiting (up to maxBatch appends or maxBatchEvents events), skipping
-// those their callers withdrew.
-func (s *Store) gather(batch []*request) []*request {
-	n, events := 0, 0
-	take := func(r *request) {
-		if r.state.CompareAndSwap(pending, taken) {
-			batch[n] = r
-			n++
-			events += len(r.events)
-		}
-	}
-	take(batch[0])
-more:
-	for len(batch) < maxBatch && events < maxBatchEvents {
-		select {
-		case r := <-s.queue:
-			batch = append(batch, r)
-			take(r)
-		default:
-			break more
-		}
-	}
-	clear(batch[n:])
-	return batch[:n]
-}
-
-// answer hands a request its outcome.
-func (r *request) answer(res eventstore.AppendResult, wrote bool, err error) {
-	r.res, r.wrote, r.err = res, wrote, err
-	close(r.done)
+	})
 }
 
 // commit writes batch in one transaction and answers every request in it;
@@ -213,29 +123,14 @@ func (s *Store) commit(batch []*request) bool {
 	outcomes, failed, err := s.commitTx(batch)
 	switch {
 	case err != nil && failed >= 0:
-		batch[failed].answer(eventstore.AppendResult{}, false, err)
+		batch[failed].Answer(eventstore.Outcome{Err: err})
 		rest := append(batch[:failed:failed], batch[failed+1:]...)
 		return len(rest) > 0 && s.commit(rest)
 	case err != nil:
-		for _, r := range batch {
-			r.answer(eventstore.AppendResult{}, false, err)
-		}
+		eventstore.FailAll(batch, err)
 		return false
 	}
-	wrote := false
-	for i, r := range batch {
-		o := outcomes[i]
-		r.answer(o.res, o.wrote, o.err)
-		wrote = wrote || o.wrote
-	}
-	return wrote
-}
-
-// outcome is one append's result within a batch.
-type outcome struct {
-	res   eventstore.AppendResult
-	wrote bool
-	err   error
+	return eventstore.AnswerAll(batch, outcomes)
 }
 
 // commitTx runs batch's appends in one write transaction, in order, and
@@ -244,7 +139,7 @@ type outcome struct {
 // repeat, include theirs. err is what made the transaction fail, and
 // failed the index of the append whose statement failed, or -1 when the
 // transaction itself did.
-func (s *Store) commitTx(batch []*request) (outcomes []outcome, failed int, err error) {
+func (s *Store) commitTx(batch []*request) (outcomes []eventstore.Outcome, failed int, err error) {
 	// Not a caller's context: one caller giving up must not undo the
 	// others' appends. Close waits for the batch in flight.
 	ctx := context.Background()
@@ -263,14 +158,14 @@ func (s *Store) commitTx(batch []*request) (outcomes []outcome, failed int, err 
 	}
 	recordedAt := max(s.now().UTC().UnixNano(), lastAt.Int64)
 
-	outcomes = make([]outcome, len(batch))
+	outcomes = make([]eventstore.Outcome, len(batch))
 	wrote := false
 	for i, r := range batch {
 		res, w, err := st.append(r, recordedAt)
 		if err != nil && !errors.Is(err, eventstore.ErrWrongVersion) && !errors.Is(err, eventstore.ErrDuplicateEvent) {
 			return nil, i, err
 		}
-		outcomes[i] = outcome{res: res, wrote: w, err: err}
+		outcomes[i] = eventstore.Outcome{Result: res, Wrote: w, Err: err}
 		wrote = wrote || w
 	}
 	if !wrote {
@@ -307,7 +202,7 @@ func (t *txStatements) stmt(s *sql.Stmt) *sql.Stmt {
 // wrote is false for an idempotent retry. A version mismatch or duplicate
 // writes nothing; any other error leaves the transaction to be rolled back.
 func (t *txStatements) append(r *request, recordedAt int64) (res eventstore.AppendResult, wrote bool, err error) {
-	ctx, stream, events := t.ctx, r.stream, r.events
+	ctx, stream, events := t.ctx, r.Stream, r.Events
 	if len(events) > 1 {
 		// Several inserts: find a retry or a duplicate before the first,
 		// so that none of them fails half-way.
@@ -316,7 +211,7 @@ func (t *txStatements) append(r *request, recordedAt int64) (res eventstore.Appe
 			return res, false, err
 		}
 		if len(found) > 0 {
-			res, err := retried(stream, r.expected, events, found)
+			res, err := eventstore.Retried(stream, r.Expected, events, found)
 			return res, false, err
 		}
 	}
@@ -327,7 +222,7 @@ func (t *txStatements) append(r *request, recordedAt int64) (res eventstore.Appe
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return res, false, err
 	}
-	if !r.expected.Check(uint64(cur.Int64), cur.Valid) {
+	if !r.Expected.Check(uint64(cur.Int64), cur.Valid) {
 		if len(events) == 1 {
 			// An exact retry of an append that went through fails the
 			// revision check (the stream has moved on): look it up.
@@ -335,7 +230,7 @@ func (t *txStatements) append(r *request, recordedAt int64) (res eventstore.Appe
 				return res, false, err
 			}
 		}
-		return res, false, &eventstore.VersionError{Stream: stream, Expected: r.expected, Actual: uint64(cur.Int64), Exists: cur.Valid}
+		return res, false, &eventstore.VersionError{Stream: stream, Expected: r.Expected, Actual: uint64(cur.Int64), Exists: cur.Valid}
 	}
 	next := int64(0)
 	if cur.Valid {
@@ -345,7 +240,7 @@ func (t *txStatements) append(r *request, recordedAt int64) (res eventstore.Appe
 	insert := t.stmt(t.prepared.insert)
 	var last int64
 	for i, e := range events {
-		x, err := insert.ExecContext(ctx, e.ID.String(), stream, next+int64(i), e.Type, e.Schema, r.data[i],
+		x, err := insert.ExecContext(ctx, e.ID.String(), stream, next+int64(i), e.Type, e.Schema, r.Payload[i],
 			e.Actor.ID, e.Actor.Username, e.Actor.Role, e.CorrelationID, e.CausationID, recordedAt)
 		if err != nil {
 			if len(events) == 1 {
@@ -372,29 +267,22 @@ func (t *txStatements) append(r *request, recordedAt int64) (res eventstore.Appe
 func (t *txStatements) retry(r *request) (res eventstore.AppendResult, err error, ok bool) {
 	var (
 		id string
-		st stored
+		st eventstore.Stored
 	)
-	err = t.stmt(t.prepared.byID).QueryRowContext(t.ctx, r.events[0].ID.String()).Scan(&id, &st.stream, &st.version, &st.position)
+	err = t.stmt(t.prepared.byID).QueryRowContext(t.ctx, r.Events[0].ID.String()).Scan(&id, &st.Stream, &st.Version, &st.Position)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return res, nil, false
 	case err != nil:
 		return res, err, true
 	}
-	res, err = retried(r.stream, r.expected, r.events, map[uuid.UUID]stored{r.events[0].ID: st})
+	res, err = eventstore.Retried(r.Stream, r.Expected, r.Events, map[uuid.UUID]eventstore.Stored{r.Events[0].ID: st})
 	return res, err, true
 }
 
-// stored is where an already appended event sits.
-type stored struct {
-	stream   string
-	version  uint64
-	position uint64
-}
-
 // existing looks up which of events' IDs are already stored.
-func (t *txStatements) existing(events []eventstore.EventData) (map[uuid.UUID]stored, error) {
-	found := map[uuid.UUID]stored{}
+func (t *txStatements) existing(events []eventstore.EventData) (map[uuid.UUID]eventstore.Stored, error) {
+	found := map[uuid.UUID]eventstore.Stored{}
 	for start := 0; start < len(events); start += idChunk {
 		chunk := events[start:min(start+idChunk, len(events))]
 		args := make([]any, len(chunk))
@@ -408,8 +296,8 @@ func (t *txStatements) existing(events []eventstore.EventData) (map[uuid.UUID]st
 		}
 		for rows.Next() {
 			var id string
-			var st stored
-			if err := rows.Scan(&id, &st.stream, &st.version, &st.position); err != nil {
+			var st eventstore.Stored
+			if err := rows.Scan(&id, &st.Stream, &st.Version, &st.Position); err != nil {
 				rows.Close()
 				return nil, err
 			}
@@ -430,60 +318,23 @@ func (t *txStatements) existing(events []eventstore.EventData) (map[uuid.UUID]st
 	return found, nil
 }
 
-// retried decides an append some of whose IDs are already stored: an exact
-// retry (every event stored, in this stream, at consecutive revisions in
-// this order, where expected would have put them) returns the original
-// result; anything else is eventstore.ErrDuplicateEvent.
-func retried(stream string, expected eventstore.Expected, events []eventstore.EventData, found map[uuid.UUID]stored) (eventstore.AppendResult, error) {
-	first, ok := found[events[0].ID]
-	if len(found) != len(events) || !ok {
-		return eventstore.AppendResult{}, fmt.Errorf("%w: %d of %d events already stored", eventstore.ErrDuplicateEvent, len(found), len(events))
-	}
-	for i, e := range events {
-		st := found[e.ID]
-		if st.stream != stream || st.version != first.version+uint64(i) {
-			return eventstore.AppendResult{}, fmt.Errorf("%w: %s is stored as %s@%d", eventstore.ErrDuplicateEvent, e.ID, st.stream, st.version)
-		}
-	}
-	if !expected.Check(first.version-1, first.version > 0) {
-		return eventstore.AppendResult{}, fmt.Errorf("%w: stored at revision %d, not where %s puts them", eventstore.ErrDuplicateEvent, first.version, expected)
-	}
-	last := found[events[len(events)-1].ID]
-	return eventstore.AppendResult{NextExpected: last.version, Position: eventstore.Seq(last.position)}, nil
-}
-
 // checkAppend validates an append before it touches the file, and returns
 // each event's data as stored (empty data is JSON null).
 func checkAppend(stream string, events []eventstore.EventData) ([]string, error) {
-	switch {
-	case stream == "":
-		return nil, errors.New("empty stream name")
-	case strings.HasPrefix(stream, "$"):
-		return nil, errors.New("stream names starting with $ are reserved")
-	case len(events) == 0:
-		return nil, errors.New("no events")
-	}
 	data := make([]string, len(events))
-	seen := make(map[uuid.UUID]struct{}, len(events))
-	for i, e := range events {
-		if e.ID == uuid.Nil {
-			return nil, fmt.Errorf("event %d has no id", i)
-		}
-		if _, dup := seen[e.ID]; dup {
-			return nil, fmt.Errorf("%w: %s twice in one append", eventstore.ErrDuplicateEvent, e.ID)
-		}
-		seen[e.ID] = struct{}{}
-		if e.Type == "" {
-			return nil, fmt.Errorf("event %s has no type", e.ID)
-		}
+	err := eventstore.CheckAppend(stream, events, func(i int, e eventstore.EventData) error {
 		switch {
 		case len(e.Data) == 0:
 			data[i] = "null"
 		case !json.Valid(e.Data):
-			return nil, fmt.Errorf("event %s: data is not valid JSON", e.ID)
+			return fmt.Errorf("event %s: data is not valid JSON", e.ID)
 		default:
 			data[i] = string(e.Data)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return data, nil
 }

@@ -42,9 +42,7 @@ func newRequest(t *testing.T, stream string, expected eventstore.Expected, event
 	if err != nil {
 		t.Fatalf("check append: %v", err)
 	}
-	r := &request{stream: stream, expected: expected, events: events, data: data, done: make(chan struct{})}
-	r.state.Store(taken)
-	return r
+	return eventstore.NewRequest(stream, expected, events, data)
 }
 
 // One group commit: each append is checked against the stream as the
@@ -69,36 +67,36 @@ func TestBatchAnswersEachAppendOnItsOwn(t *testing.T) {
 	}
 	for i, r := range batch {
 		select {
-		case <-r.done:
+		case <-r.Done():
 		default:
 			t.Fatalf("append %d not answered", i)
 		}
 	}
 	for _, i := range []int{0, 2, 6, 8} {
-		if r := batch[i]; r.err != nil || !r.wrote {
-			t.Errorf("append %d: wrote %v, err %v; want written", i, r.wrote, r.err)
+		if r := batch[i]; r.Err != nil || !r.Wrote {
+			t.Errorf("append %d: wrote %v, err %v; want written", i, r.Wrote, r.Err)
 		}
 	}
-	if got := batch[2].res.NextExpected; got != 1 {
+	if got := batch[2].Result.NextExpected; got != 1 {
 		t.Errorf("append 2 at revision %d, want 1", got)
 	}
-	if got := batch[8].res.NextExpected; got != 2 {
+	if got := batch[8].Result.NextExpected; got != 2 {
 		t.Errorf("append 8 at revision %d, want 2", got)
 	}
 	var ve *eventstore.VersionError
-	if r := batch[1]; !errors.As(r.err, &ve) || !ve.Exists || ve.Actual != 0 {
-		t.Errorf("append 1: %v, want a version error with actual 0", r.err)
+	if r := batch[1]; !errors.As(r.Err, &ve) || !ve.Exists || ve.Actual != 0 {
+		t.Errorf("append 1: %v, want a version error with actual 0", r.Err)
 	}
-	if r := batch[5]; !errors.As(r.err, &ve) || ve.Actual != 1 {
-		t.Errorf("append 5: %v, want a version error with actual 1", r.err)
+	if r := batch[5]; !errors.As(r.Err, &ve) || ve.Actual != 1 {
+		t.Errorf("append 5: %v, want a version error with actual 1", r.Err)
 	}
 	for _, i := range []int{3, 7} {
-		if r := batch[i]; !errors.Is(r.err, eventstore.ErrDuplicateEvent) {
-			t.Errorf("append %d: %v, want ErrDuplicateEvent", i, r.err)
+		if r := batch[i]; !errors.Is(r.Err, eventstore.ErrDuplicateEvent) {
+			t.Errorf("append %d: %v, want ErrDuplicateEvent", i, r.Err)
 		}
 	}
-	if r := batch[4]; r.err != nil || r.wrote || r.res != batch[0].res {
-		t.Errorf("retry: %+v, wrote %v, %v; want the original %+v", r.res, r.wrote, r.err, batch[0].res)
+	if r := batch[4]; r.Err != nil || r.Wrote || r.Result != batch[0].Result {
+		t.Errorf("retry: %+v, wrote %v, %v; want the original %+v", r.Result, r.Wrote, r.Err, batch[0].Result)
 	}
 
 	got, err := s.ReadAll(t.Context(), eventstore.Position{}, eventstore.Filter{}, 0)
@@ -117,8 +115,8 @@ func TestBatchAnswersEachAppendOnItsOwn(t *testing.T) {
 			t.Errorf("event %d recorded at %v, want the batch's %v", i, e.RecordedAt, got[0].RecordedAt)
 		}
 	}
-	if batch[8].res.Position != got[4].Position {
-		t.Errorf("append 8 at %s, stored at %s", batch[8].res.Position, got[4].Position)
+	if batch[8].Result.Position != got[4].Position {
+		t.Errorf("append 8 at %s, stored at %s", batch[8].Result.Position, got[4].Position)
 	}
 }
 
@@ -149,13 +147,13 @@ func TestBatchIsolatesAFailingAppend(t *testing.T) {
 	}
 	for _, i := range []int{1, 2} {
 		r := batch[i]
-		if r.err == nil || errors.Is(r.err, eventstore.ErrWrongVersion) || errors.Is(r.err, eventstore.ErrDuplicateEvent) {
-			t.Errorf("append %d: %v, want the trigger's error", i, r.err)
+		if r.Err == nil || errors.Is(r.Err, eventstore.ErrWrongVersion) || errors.Is(r.Err, eventstore.ErrDuplicateEvent) {
+			t.Errorf("append %d: %v, want the trigger's error", i, r.Err)
 		}
 	}
 	for _, i := range []int{0, 3} {
-		if r := batch[i]; r.err != nil || !r.wrote {
-			t.Errorf("append %d: %v, want written", i, r.err)
+		if r := batch[i]; r.Err != nil || !r.Wrote {
+			t.Errorf("append %d: %v, want written", i, r.Err)
 		}
 	}
 	got, err := s.ReadAll(t.Context(), eventstore.Position{}, eventstore.Filter{}, 0)
@@ -181,9 +179,10 @@ func TestCancelledQueuedAppendWritesNothing(t *testing.T) {
 		t.Fatalf("begin: %v", err)
 	}
 	first := newRequest(t, "alert-1", eventstore.NoStream, testEvent("first"))
-	first.state.Store(pending)
-	s.queue <- first
-	for first.state.Load() != taken {
+	if err := s.batches.Enqueue(t.Context(), first, errClosed); err != nil {
+		t.Fatalf("enqueue: %v", err)
+	}
+	for !first.Taken() {
 		runtime.Gosched() // until the writer takes it (the test's deadline bounds this)
 	}
 	ctx, cancel := context.WithCancel(t.Context())
@@ -192,7 +191,7 @@ func TestCancelledQueuedAppendWritesNothing(t *testing.T) {
 		_, err := s.Append(ctx, "alert-2", eventstore.NoStream, testEvent("second"))
 		second <- err
 	}()
-	for len(s.queue) == 0 {
+	for s.batches.Len() == 0 {
 		runtime.Gosched()
 	}
 	cancel()
@@ -202,9 +201,9 @@ func TestCancelledQueuedAppendWritesNothing(t *testing.T) {
 	if err := lock.Rollback(); err != nil {
 		t.Fatalf("rollback: %v", err)
 	}
-	<-first.done
-	if first.err != nil || !first.wrote {
-		t.Fatalf("first append: %v", first.err)
+	<-first.Done()
+	if first.Err != nil || !first.Wrote {
+		t.Fatalf("first append: %v", first.Err)
 	}
 	// The writer skips the withdrawn append; a later one is written next.
 	if _, err := s.Append(t.Context(), "alert-3", eventstore.NoStream, testEvent("third")); err != nil {

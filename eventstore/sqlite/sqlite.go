@@ -59,11 +59,9 @@ type Store struct {
 	stmts  *statements
 	reads  *readStatements
 
-	// queue holds the appends waiting for the writer goroutine, which
-	// commits them in batches (group commit) and closes stopped when it
-	// ends, after Close.
-	queue   chan *request
-	stopped chan struct{}
+	// batches holds the appends waiting for the writer goroutine, which
+	// commits them in batches (group commit) until Close.
+	batches *eventstore.GroupCommit[[]string]
 	done    chan struct{} // closed by Close
 
 	notifyMu sync.Mutex
@@ -104,8 +102,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 	}
 	s := &Store{
 		now:     time.Now,
-		queue:   make(chan *request, queued),
-		stopped: make(chan struct{}),
+		batches: eventstore.NewGroupCommit[[]string](queued, maxBatch, maxBatchEvents),
 		done:    make(chan struct{}),
 		notify:  make(chan struct{}),
 	}
@@ -222,7 +219,7 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.done)
-		<-s.stopped // the writer answered the batch in flight, if any
+		<-s.batches.Stopped() // the writer answered the batch in flight, if any
 		s.subs.Close(errClosed)
 		s.closeErr = errors.Join(s.stmts.close(), s.reads.close(), s.reader.Close(), s.writer.Close())
 	})
