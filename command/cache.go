@@ -109,8 +109,9 @@ func (c *cache) drop(stream string) {
 // is false for an aggregate type it does not know (which is then not
 // cached). It relies on how each aggregate's Apply works, which
 // TestCloneIsIndependent checks for every event type:
-//   - Alert, User, Informe: Apply assigns fields (slices and the header
-//     are replaced, never changed in place): a copy of the struct.
+//   - Alert, User: Apply assigns fields (slices are replaced, never
+//     changed in place): a copy of the struct.
+//   - Informe: the same, but Apply appends to Received: a copy of that.
 //   - Roster: Apply writes into the Slots and Revisions maps (a Shift is
 //     replaced, never changed): copies of the maps.
 //   - Log: Apply appends to Entries (an entry is replaced on correction,
@@ -127,6 +128,7 @@ func clone(a domain.Aggregate) (domain.Aggregate, bool) {
 		return &c, true
 	case *domain.Informe:
 		c := *a
+		c.Received = slices.Clone(a.Received) // Apply appends to it
 		return &c, true
 	case *domain.Roster:
 		return &domain.Roster{Date: a.Date, Slots: maps.Clone(a.Slots), Revisions: maps.Clone(a.Revisions)}, true
