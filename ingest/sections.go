@@ -63,7 +63,7 @@ var sections = []section{
 		columns:  []column{col("nombre", "incendio"), col("comuna"), col("superficie", "superficie (ha)"), col("estado")}},
 	{id: secAvisos, title: "Avisos, alertas y alarmas meteorológicas", optional: true,
 		headings: []string{"avisos, alertas y alarmas", "alarmas meteorologicas", "avisos meteorologicos", "avisos"},
-		columns:  []column{col("aviso/alerta/alarma", "aviso / alerta / alarma", "aviso", "tipo"), col("emision", "emitido", "fecha de emision"), col("descripcion", "detalle"), col("cobertura", "zona", "territorio")}},
+		columns:  []column{col("aviso/alerta/alarma", "aviso / alerta / alarma", "aviso", "alerta/alarma"), col("emision", "emitido", "fecha de emision"), col("descripcion", "detalle"), col("cobertura", "zona", "territorio")}},
 	{id: secPronostico, title: "Pronóstico meteorológico", repeats: true,
 		headings: []string{"pronostico"},
 		columns:  []column{col("dia"), col("min °c", "min", "minima"), col("max °c", "max", "maxima"), col("condicion")}},
@@ -157,10 +157,13 @@ func allMerged(r Row) bool {
 	return true
 }
 
-// match picks the section of a table.
+// match picks the section of a table: the section whose header row names
+// the most columns (a matching heading breaks ties), unless that header
+// match is partial and the heading names another section, which then wins
+// and is read by position.
 func match(t *Table, headings []string) *located {
 	var best *located
-	bestScore := 0
+	bestScore, bestHeading := 0, false
 	for i := range sections {
 		s := &sections[i]
 		l := headerMatch(s, t)
@@ -168,17 +171,21 @@ func match(t *Table, headings []string) *located {
 			continue
 		}
 		score := 10 * countFound(l.cols)
-		if s.labels != nil {
-			score = 10 * len(s.labels)
+		if s.labels != nil || l.cols == nil {
+			score = 10 * len(s.columns)
+			if s.labels != nil {
+				score = 10 * len(s.labels)
+			}
 		}
-		if headingMatch(s, headings) {
+		h := headingMatch(s, headings)
+		if h {
 			score += 5
 		}
 		if score > bestScore {
-			best, bestScore = l, score
+			best, bestScore, bestHeading = l, score, h
 		}
 	}
-	if best != nil {
+	if best != nil && (bestHeading || best.complete()) {
 		return best
 	}
 	for i := range sections {
@@ -187,7 +194,20 @@ func match(t *Table, headings []string) *located {
 			return byPosition(s, t)
 		}
 	}
-	return nil
+	return best
+}
+
+// complete reports whether every required column was named in the header.
+func (l *located) complete() bool {
+	if l.cols == nil {
+		return true
+	}
+	for i, c := range l.spec.columns {
+		if !c.optional && l.cols[i] < 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func countFound(cols []int) int {
@@ -360,17 +380,20 @@ func (l *located) dataRows() []Row {
 	return out
 }
 
-// looksLikeHeader: a first row, in a table read by position, whose first
-// cell names one of the section's columns.
+// looksLikeHeader: a first row, in a table read by position, marked as a
+// repeating header row in Word or with a cell naming one of the section's
+// columns.
 func looksLikeHeader(s *section, r Row) bool {
-	if len(r.Cells) == 0 {
-		return false
+	if r.Header {
+		return true
 	}
-	f := fold(r.Cells[0].Text)
-	for _, c := range s.columns {
-		for _, n := range c.names {
-			if f == n {
-				return true
+	for _, c := range r.Cells {
+		f := fold(c.Text)
+		for _, col := range s.columns {
+			for _, n := range col.names {
+				if f == n {
+					return true
+				}
 			}
 		}
 	}
