@@ -1,0 +1,25 @@
+// Package ingest turns a received informe (the .docx "Informe de Situación
+// Regional" of the SENAPRED Valparaíso early-warning centre) into data.
+//
+// It owns two steps:
+//
+//   - ReadDocx, a WordprocessingML reader written with the standard library
+//     only (archive/zip, encoding/xml). It returns a Document: the body's
+//     paragraphs and tables in order, with the text a reader of the document
+//     sees in Word: deleted text, field codes and fallback copies of text
+//     boxes left out, merged cells expanded. The Go .docx modules available
+//     are AGPL, writers, or read whole zip entries unbounded, and an informe
+//     arrives from a mailbox or an upload, so every size is capped here.
+//   - ParseInforme, which finds the informe's tables by their heading or
+//     header row (never by position: real informes add, drop and reorder
+//     sections) and returns an Informe whose Content marshals to exactly the
+//     shape of the reference .expected.json files.
+//
+// Bad input never panics: it is an *Error with a Spanish Title and Detail
+// for the operator and a Kind sentinel (ErrNotDocx, ErrEncrypted,
+// ErrNoAlertas, ...) for code to branch on with errors.Is.
+//
+// Turning an Informe into commands, jobs and HTTP endpoints belongs to the
+// callers. ingest may import domain for reference data; it must not import
+// web, command, projections, realtime or eventstore (imports_test.go).
+package ingest

@@ -1,0 +1,523 @@
+package ingest
+
+import (
+	"archive/zip"
+	"encoding/xml"
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// Namespaces of the elements the walker interprets.
+const (
+	nsW  = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+	nsMC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+)
+
+// style is what the reader needs of one paragraph style.
+type style struct {
+	name    string
+	basedOn string
+	outline int // outline level + 1, 0 when none
+}
+
+// styleSheet maps a style id to its style.
+type styleSheet map[string]style
+
+// level is the heading level of a style id: "heading N" by name (the
+// built-in names are English whatever Word's language), else the outline
+// level, following basedOn a few steps.
+func (s styleSheet) level(id string) (string, int) {
+	name := ""
+	for i := 0; i < 10 && id != ""; i++ {
+		st, ok := s[id]
+		if !ok {
+			break
+		}
+		if name == "" {
+			name = st.name
+		}
+		if n, ok := headingNumber(st.name); ok {
+			return name, n
+		}
+		if st.outline > 0 && st.outline < 10 {
+			return name, st.outline
+		}
+		id = st.basedOn
+	}
+	return name, 0
+}
+
+func headingNumber(name string) (int, bool) {
+	rest, ok := strings.CutPrefix(strings.ToLower(name), "heading ")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.Atoi(rest)
+	return n, err == nil && n >= 1 && n <= 9
+}
+
+func newDecoder(r io.Reader) *xml.Decoder {
+	d := xml.NewDecoder(r)
+	d.Strict = true
+	return d
+}
+
+// token returns the next token, refusing directives (<!DOCTYPE>, <!ENTITY>).
+func token(d *xml.Decoder) (xml.Token, error) {
+	t, err := d.Token()
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := t.(xml.Directive); ok {
+		return nil, errDTD
+	}
+	return t, nil
+}
+
+func (p *pkg) readStyles(f *zip.File) (styleSheet, error) {
+	rc, err := p.open(f)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	d := newDecoder(rc)
+	st := styleSheet{}
+	var cur string
+	for {
+		t, err := token(d)
+		if errors.Is(err, io.EOF) {
+			return st, nil
+		}
+		if err != nil {
+			return nil, p.classify(f.Name, err)
+		}
+		se, ok := t.(xml.StartElement)
+		if !ok || se.Name.Space != nsW {
+			continue
+		}
+		switch se.Name.Local {
+		case "style":
+			cur = attr(se, "styleId")
+			st[cur] = style{}
+		case "name", "basedOn", "outlineLvl":
+			if cur == "" {
+				continue
+			}
+			s := st[cur]
+			v := attr(se, "val")
+			switch se.Name.Local {
+			case "name":
+				s.name = v
+			case "basedOn":
+				s.basedOn = v
+			case "outlineLvl":
+				if n, err := strconv.Atoi(v); err == nil {
+					s.outline = n + 1
+				}
+			}
+			st[cur] = s
+		}
+	}
+}
+
+// attr returns the value of the attribute with the given local name.
+func attr(se xml.StartElement, local string) string {
+	for _, a := range se.Attr {
+		if a.Name.Local == local {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+// walker reads document.xml into blocks. It keeps the field state across
+// runs and paragraphs: text between a fldChar begin and its separate is the
+// field's code, the text after separate its shown result.
+type walker struct {
+	d      *xml.Decoder
+	styles styleSheet
+	fields []bool // one per open field: true while in its code
+	depth  int
+}
+
+func readBody(r io.Reader, st styleSheet) ([]Block, error) {
+	w := &walker{d: newDecoder(r), styles: st}
+	for {
+		t, err := token(w.d)
+		if errors.Is(err, io.EOF) {
+			return nil, errMalformed(documentPart, errors.New("no w:body"))
+		}
+		if err != nil {
+			return nil, err
+		}
+		if se, ok := t.(xml.StartElement); ok && se.Name.Space == nsW && se.Name.Local == "body" {
+			var blocks []Block
+			if err := w.blocks(&blocks); err != nil {
+				return nil, err
+			}
+			return blocks, nil
+		}
+	}
+}
+
+// skippedBlock are containers whose content is never shown text.
+func skipped(n xml.Name) bool {
+	switch n.Space {
+	case nsW:
+		switch n.Local {
+		case "del", "moveFrom", "delText", "instrText", "delInstrText",
+			"sdtPr", "sdtEndPr", "pPr", "rPr", "tblPr", "tcPr", "trPr",
+			"tblGrid", "sectPr", "tblPrEx", "customXmlPr", "smartTagPr",
+			"fldData", "footnoteReference", "endnoteReference", "commentReference":
+			return true
+		}
+	case nsMC:
+		return n.Local == "Fallback"
+	}
+	return false
+}
+
+// enter guards the nesting depth of the walker's recursion.
+func (w *walker) enter() error {
+	w.depth++
+	if w.depth > maxDepth {
+		return errors.New("elements nested too deeply")
+	}
+	return nil
+}
+
+// blocks reads block-level content (body, cell, text box, content control,
+// insertion) up to the end of the current element, appending to out.
+func (w *walker) blocks(out *[]Block) error {
+	if err := w.enter(); err != nil {
+		return err
+	}
+	defer func() { w.depth-- }()
+	choiceSeen := false
+	for {
+		t, err := token(w.d)
+		if err != nil {
+			return err
+		}
+		switch t := t.(type) {
+		case xml.EndElement:
+			return nil
+		case xml.StartElement:
+			switch {
+			case t.Name.Space == nsW && t.Name.Local == "p":
+				if err := w.paragraph(t, out); err != nil {
+					return err
+				}
+			case t.Name.Space == nsW && t.Name.Local == "tbl":
+				tb, err := w.table()
+				if err != nil {
+					return err
+				}
+				*out = append(*out, Block{Table: tb})
+			case t.Name.Space == nsMC && t.Name.Local == "Choice":
+				// Word shows the first Choice; later ones are alternatives.
+				if choiceSeen {
+					err = w.d.Skip()
+				} else {
+					choiceSeen = true
+					err = w.blocks(out)
+				}
+				if err != nil {
+					return err
+				}
+			case skipped(t.Name):
+				if err := w.d.Skip(); err != nil {
+					return err
+				}
+			default: // sdt, sdtContent, ins, moveTo, customXml, AlternateContent, ...
+				if err := w.blocks(out); err != nil {
+					return err
+				}
+			}
+		}
+	}
+}
+
+// para collects one paragraph's text and the blocks of its text boxes.
+type para struct {
+	text  strings.Builder
+	style string
+	level int
+	extra []Block
+}
+
+func (w *walker) paragraph(se xml.StartElement, out *[]Block) error {
+	p := &para{}
+	if err := w.inline(p); err != nil {
+		return err
+	}
+	name, level := w.styles.level(p.style)
+	if p.level > 0 && level == 0 {
+		level = p.level
+	}
+	*out = append(*out, Block{Paragraph: &Paragraph{Text: p.text.String(), Style: p.style, StyleName: name, Level: level}})
+	*out = append(*out, p.extra...)
+	return nil
+}
+
+// inline reads paragraph content up to the end of the current element.
+func (w *walker) inline(p *para) error {
+	if err := w.enter(); err != nil {
+		return err
+	}
+	defer func() { w.depth-- }()
+	choiceSeen := false
+	for {
+		t, err := token(w.d)
+		if err != nil {
+			return err
+		}
+		switch t := t.(type) {
+		case xml.EndElement:
+			return nil
+		case xml.StartElement:
+			err = w.inlineElement(t, p, &choiceSeen)
+			if err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (w *walker) inlineElement(t xml.StartElement, p *para, choiceSeen *bool) error {
+	if t.Name.Space == nsMC && t.Name.Local == "Choice" {
+		if *choiceSeen {
+			return w.d.Skip()
+		}
+		*choiceSeen = true
+		return w.inline(p)
+	}
+	if t.Name.Space != nsW {
+		if skipped(t.Name) {
+			return w.d.Skip()
+		}
+		return w.inline(p) // mc:AlternateContent, foreign wrappers
+	}
+	switch t.Name.Local {
+	case "pPr":
+		return w.paragraphProps(p)
+	case "r":
+		return w.run(p)
+	case "fldChar":
+		w.fieldChar(t)
+		return w.d.Skip()
+	case "p": // a paragraph nested in a run's text box, reached via inline wrappers
+		return w.paragraph(t, &p.extra)
+	case "tbl":
+		tb, err := w.table()
+		if err == nil {
+			p.extra = append(p.extra, Block{Table: tb})
+		}
+		return err
+	case "txbxContent":
+		return w.blocks(&p.extra)
+	case "tab", "br", "cr", "noBreakHyphen", "t":
+		// Runs' children appearing directly (invalid but harmless).
+		return w.runChild(t, p)
+	}
+	if skipped(t.Name) {
+		return w.d.Skip()
+	}
+	// hyperlink, smartTag, sdt, sdtContent, ins, moveTo, customXml,
+	// fldSimple, dir, bdo: their content is shown text.
+	return w.inline(p)
+}
+
+func (w *walker) paragraphProps(p *para) error {
+	for {
+		t, err := token(w.d)
+		if err != nil {
+			return err
+		}
+		switch t := t.(type) {
+		case xml.EndElement:
+			return nil
+		case xml.StartElement:
+			if t.Name.Space == nsW {
+				switch t.Name.Local {
+				case "pStyle":
+					p.style = attr(t, "val")
+				case "outlineLvl":
+					if n, err := strconv.Atoi(attr(t, "val")); err == nil && n >= 0 && n < 9 {
+						p.level = n + 1
+					}
+				}
+			}
+			if err := w.d.Skip(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (w *walker) fieldChar(t xml.StartElement) {
+	switch attr(t, "fldCharType") {
+	case "begin":
+		if len(w.fields) < maxDepth {
+			w.fields = append(w.fields, true)
+		}
+	case "separate":
+		if n := len(w.fields); n > 0 {
+			w.fields[n-1] = false
+		}
+	case "end":
+		if n := len(w.fields); n > 0 {
+			w.fields = w.fields[:n-1]
+		}
+	}
+}
+
+// inCode reports whether the walker is inside some field's code.
+func (w *walker) inCode() bool {
+	for _, c := range w.fields {
+		if c {
+			return true
+		}
+	}
+	return false
+}
+
+// run reads a w:r.
+func (w *walker) run(p *para) error {
+	if err := w.enter(); err != nil {
+		return err
+	}
+	defer func() { w.depth-- }()
+	for {
+		t, err := token(w.d)
+		if err != nil {
+			return err
+		}
+		switch t := t.(type) {
+		case xml.EndElement:
+			return nil
+		case xml.StartElement:
+			if err := w.runChild(t, p); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (w *walker) runChild(t xml.StartElement, p *para) error {
+	if t.Name.Space == nsW {
+		switch t.Name.Local {
+		case "t":
+			return w.text(p)
+		case "tab", "ptab":
+			w.write(p, "\t")
+			return w.d.Skip()
+		case "br", "cr":
+			w.write(p, "\n")
+			return w.d.Skip()
+		case "noBreakHyphen":
+			w.write(p, "-")
+			return w.d.Skip()
+		case "fldChar":
+			w.fieldChar(t)
+			return w.d.Skip()
+		case "txbxContent":
+			return w.blocks(&p.extra)
+		}
+	}
+	if skipped(t.Name) {
+		return w.d.Skip()
+	}
+	switch {
+	case t.Name.Space == nsW && (t.Name.Local == "drawing" || t.Name.Local == "pict" || t.Name.Local == "object"),
+		t.Name.Space == nsMC && t.Name.Local == "AlternateContent":
+		return w.shape(p)
+	}
+	return w.d.Skip() // softHyphen, sym, rPr, footnote marks, ...
+}
+
+func (w *walker) write(p *para, s string) {
+	if !w.inCode() {
+		p.text.WriteString(s)
+	}
+}
+
+// text reads the character data of a w:t.
+func (w *walker) text(p *para) error {
+	for {
+		t, err := token(w.d)
+		if err != nil {
+			return err
+		}
+		switch t := t.(type) {
+		case xml.CharData:
+			w.write(p, string(t))
+		case xml.StartElement:
+			if err := w.d.Skip(); err != nil {
+				return err
+			}
+		case xml.EndElement:
+			return nil
+		}
+	}
+}
+
+// shape searches a drawing, VML picture or AlternateContent for text box
+// content (w:txbxContent), reading only the first mc:Choice of each
+// AlternateContent: the Fallback is a copy of the same text box for old
+// readers, and reading both would show its text twice.
+func (w *walker) shape(p *para) error {
+	if err := w.enter(); err != nil {
+		return err
+	}
+	defer func() { w.depth-- }()
+	choiceSeen := false
+	for {
+		t, err := token(w.d)
+		if err != nil {
+			return err
+		}
+		switch t := t.(type) {
+		case xml.EndElement:
+			return nil
+		case xml.StartElement:
+			switch {
+			case t.Name.Space == nsW && t.Name.Local == "txbxContent":
+				err = w.blocks(&p.extra)
+			case t.Name.Space == nsMC && t.Name.Local == "Fallback":
+				err = w.d.Skip()
+			case t.Name.Space == nsMC && t.Name.Local == "Choice":
+				if choiceSeen {
+					err = w.d.Skip()
+				} else {
+					choiceSeen = true
+					err = w.shape(p)
+				}
+			default:
+				err = w.shape(p)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// blockElement reads one element met in block context (a cell's content).
+func (w *walker) blockElement(t xml.StartElement, out *[]Block) error {
+	switch {
+	case t.Name.Space == nsW && t.Name.Local == "p":
+		return w.paragraph(t, out)
+	case t.Name.Space == nsW && t.Name.Local == "tbl":
+		tb, err := w.table()
+		if err == nil {
+			*out = append(*out, Block{Table: tb})
+		}
+		return err
+	case skipped(t.Name):
+		return w.d.Skip()
+	}
+	return w.blocks(out)
+}
