@@ -124,7 +124,7 @@ func ReadDocx(r io.ReaderAt, size int64) (*Document, error) {
 			return nil, err
 		}
 	}
-	var st styleSheet
+	var st *styleSheet
 	if styles != nil {
 		if st, err = p.readStyles(styles); err != nil {
 			return nil, err
