@@ -25,6 +25,10 @@ const (
 	MaxInflated = 128 << 20
 	// maxDepth bounds element nesting in the XML walker.
 	maxDepth = 256
+	// maxParagraphs and maxCells bound the document model (an informe has
+	// about 300 paragraphs and 300 cells).
+	maxParagraphs = 200_000
+	maxCells      = 500_000
 )
 
 const documentPart = "word/document.xml"
@@ -263,7 +267,10 @@ func (p *pkg) open(f *zip.File) (io.ReadCloser, error) {
 	return &limitedPart{rc: rc, lr: io.LimitReader(rc, MaxPartSize+1), p: p, name: f.Name}, nil
 }
 
-var errInflated = errors.New("part inflates past the limits")
+var (
+	errInflated = errors.New("part inflates past the limits")
+	errTooBig   = errors.New("too many paragraphs or cells")
+)
 
 type limitedPart struct {
 	rc   io.ReadCloser
@@ -293,6 +300,8 @@ func (p *pkg) classify(part string, err error) error {
 		return e
 	case errors.Is(err, errInflated):
 		return errZipBomb(fmt.Sprintf("La parte %s se descomprime a más de %d MiB; el máximo aceptado es %d MiB.", part, MaxPartSize>>20, MaxPartSize>>20))
+	case errors.Is(err, errTooBig):
+		return errZipBomb(fmt.Sprintf("El documento tiene más de %d párrafos o %d celdas de tabla; un informe tiene unos cientos.", maxParagraphs, maxCells))
 	case errors.Is(err, errDTD):
 		return unsafeXML(part)
 	default:

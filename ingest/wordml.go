@@ -191,6 +191,10 @@ type walker struct {
 	styles *styleSheet
 	fields []bool // one per open field: true while in its code
 	depth  int
+	// paragraphs and cells read so far, against maxParagraphs and
+	// maxCells: a few bytes of XML can become many cells once merges are
+	// expanded and rows padded.
+	paragraphs, cells, rawCells int
 }
 
 func readBody(r io.Reader, st *styleSheet) ([]Block, error) {
@@ -307,6 +311,9 @@ func (w *walker) paragraph(se xml.StartElement, out *[]Block) error {
 	name, level := w.styles.level(p.style)
 	if p.level > 0 && level == 0 {
 		level = p.level
+	}
+	if w.paragraphs++; w.paragraphs > maxParagraphs {
+		return errTooBig
 	}
 	*out = append(*out, Block{Paragraph: &Paragraph{Text: p.text.String(), Style: p.style, StyleName: name, Level: level}})
 	*out = append(*out, p.extra...)
