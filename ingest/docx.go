@@ -3,6 +3,7 @@ package ingest
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -112,6 +113,11 @@ func ReadDocx(r io.ReaderAt, size int64) (*Document, error) {
 		return nil, err
 	}
 	doc := p.find(documentPart)
+	if doc == nil {
+		// Some tools name the main part otherwise (word/document2.xml);
+		// the package relationships say which it is.
+		doc = p.mainPart()
+	}
 	if doc == nil {
 		return nil, newError(ErrNoDocument, "El archivo no contiene un documento de Word",
 			"El archivo es un ZIP, pero le falta word/document.xml: no es un .docx. Guárdelo en Word como .docx y vuelva a subirlo.", nil)
@@ -254,6 +260,41 @@ func (p *pkg) find(name string) *zip.File {
 		}
 	}
 	return nil
+}
+
+// mainPart follows _rels/.rels to the officeDocument part, or returns nil.
+func (p *pkg) mainPart() *zip.File {
+	rels := p.find("_rels/.rels")
+	if rels == nil {
+		return nil
+	}
+	rc, err := p.open(rels)
+	if err != nil {
+		return nil
+	}
+	defer rc.Close()
+	d := newDecoder(rc)
+	for {
+		t, err := d.RawToken()
+		if err != nil {
+			return nil
+		}
+		if _, ok := t.(xml.Directive); ok {
+			return nil
+		}
+		se, ok := t.(xml.StartElement)
+		if !ok || se.Name.Local != "Relationship" || !strings.HasSuffix(attr(se, "Type"), "/officeDocument") {
+			continue
+		}
+		target := strings.TrimPrefix(path.Clean("/"+attr(se, "Target")), "/")
+		// Only a Word main part: an .xlsx or .pptx names its own.
+		if !strings.HasPrefix(strings.ToLower(target), "word/") {
+			return nil
+		}
+		if f := p.find(target); f != nil && isXMLPart(f.Name) {
+			return f
+		}
+	}
 }
 
 // open opens an entry for reading through the inflation limits: headers

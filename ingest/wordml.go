@@ -14,6 +14,8 @@ import (
 const (
 	nsW  = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 	nsMC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+	// nsWStrict is WordprocessingML in Strict Open XML, read as nsW.
+	nsWStrict = "http://purl.oclc.org/ooxml/wordprocessingml/main"
 )
 
 // style is what the reader needs of one paragraph style.
@@ -147,8 +149,19 @@ func token(d *xml.Decoder) (xml.Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := t.(xml.Directive); ok {
+	switch tt := t.(type) {
+	case xml.Directive:
 		return nil, errDTD
+	case xml.StartElement:
+		if tt.Name.Space == nsWStrict {
+			tt.Name.Space = nsW
+			return tt, nil
+		}
+	case xml.EndElement:
+		if tt.Name.Space == nsWStrict {
+			tt.Name.Space = nsW
+			return tt, nil
+		}
 	}
 	return t, nil
 }
