@@ -62,6 +62,10 @@ func TestBadNotZip(t *testing.T) {
 func TestBadZipWithoutDocument(t *testing.T) {
 	data := zipOf(t, part{"[Content_Types].xml", contentTypes}, part{"xl/workbook.xml", "<workbook/>"})
 	wantError(t, parse(data), ingest.ErrNoDocument, "word/document.xml")
+	// An .xlsx: its package relationships name a main part, not Word's.
+	xlsx := zipOf(t, part{"[Content_Types].xml", contentTypes}, part{"xl/workbook.xml", "<workbook/>"},
+		part{"_rels/.rels", strings.Replace(rootRels, "word/document.xml", "xl/workbook.xml", 1)})
+	wantError(t, parse(xlsx), ingest.ErrNoDocument, "")
 }
 
 func TestBadLegacyDoc(t *testing.T) {

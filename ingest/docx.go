@@ -3,6 +3,7 @@ package ingest
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -25,6 +26,10 @@ const (
 	MaxInflated = 128 << 20
 	// maxDepth bounds element nesting in the XML walker.
 	maxDepth = 256
+	// maxParagraphs and maxCells bound the document model (an informe has
+	// about 300 paragraphs and 300 cells).
+	maxParagraphs = 200_000
+	maxCells      = 500_000
 )
 
 const documentPart = "word/document.xml"
@@ -109,6 +114,11 @@ func ReadDocx(r io.ReaderAt, size int64) (*Document, error) {
 	}
 	doc := p.find(documentPart)
 	if doc == nil {
+		// Some tools name the main part otherwise (word/document2.xml);
+		// the package relationships say which it is.
+		doc = p.mainPart()
+	}
+	if doc == nil {
 		return nil, newError(ErrNoDocument, "El archivo no contiene un documento de Word",
 			"El archivo es un ZIP, pero le falta word/document.xml: no es un .docx. Guárdelo en Word como .docx y vuelva a subirlo.", nil)
 	}
@@ -124,7 +134,7 @@ func ReadDocx(r io.ReaderAt, size int64) (*Document, error) {
 			return nil, err
 		}
 	}
-	var st styleSheet
+	var st *styleSheet
 	if styles != nil {
 		if st, err = p.readStyles(styles); err != nil {
 			return nil, err
@@ -252,6 +262,41 @@ func (p *pkg) find(name string) *zip.File {
 	return nil
 }
 
+// mainPart follows _rels/.rels to the officeDocument part, or returns nil.
+func (p *pkg) mainPart() *zip.File {
+	rels := p.find("_rels/.rels")
+	if rels == nil {
+		return nil
+	}
+	rc, err := p.open(rels)
+	if err != nil {
+		return nil
+	}
+	defer rc.Close()
+	d := newDecoder(rc)
+	for {
+		t, err := d.RawToken()
+		if err != nil {
+			return nil
+		}
+		if _, ok := t.(xml.Directive); ok {
+			return nil
+		}
+		se, ok := t.(xml.StartElement)
+		if !ok || se.Name.Local != "Relationship" || !strings.HasSuffix(attr(se, "Type"), "/officeDocument") {
+			continue
+		}
+		target := strings.TrimPrefix(path.Clean("/"+attr(se, "Target")), "/")
+		// Only a Word main part: an .xlsx or .pptx names its own.
+		if !strings.HasPrefix(strings.ToLower(target), "word/") {
+			return nil
+		}
+		if f := p.find(target); f != nil && isXMLPart(f.Name) {
+			return f
+		}
+	}
+}
+
 // open opens an entry for reading through the inflation limits: headers
 // can lie, so the reader itself stops at MaxPartSize and at what is left of
 // MaxInflated.
@@ -263,7 +308,10 @@ func (p *pkg) open(f *zip.File) (io.ReadCloser, error) {
 	return &limitedPart{rc: rc, lr: io.LimitReader(rc, MaxPartSize+1), p: p, name: f.Name}, nil
 }
 
-var errInflated = errors.New("part inflates past the limits")
+var (
+	errInflated = errors.New("part inflates past the limits")
+	errTooBig   = errors.New("too many paragraphs or cells")
+)
 
 type limitedPart struct {
 	rc   io.ReadCloser
@@ -293,6 +341,8 @@ func (p *pkg) classify(part string, err error) error {
 		return e
 	case errors.Is(err, errInflated):
 		return errZipBomb(fmt.Sprintf("La parte %s se descomprime a más de %d MiB; el máximo aceptado es %d MiB.", part, MaxPartSize>>20, MaxPartSize>>20))
+	case errors.Is(err, errTooBig):
+		return errZipBomb(fmt.Sprintf("El documento tiene más de %d párrafos o %d celdas de tabla; un informe tiene unos cientos.", maxParagraphs, maxCells))
 	case errors.Is(err, errDTD):
 		return unsafeXML(part)
 	default:

@@ -3,6 +3,7 @@ package ingest_test
 import (
 	"bytes"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/senapred-valparaiso/vigia/ingest"
@@ -173,5 +174,35 @@ func TestReadHeadingLevels(t *testing.T) {
 	}
 	if n := doc.Blocks[0].Paragraph.StyleName; n != "heading 1" {
 		t.Errorf("StyleName %q, want heading 1", n)
+	}
+}
+
+// TestReadMainPartFromRels: a main part not called word/document.xml
+// (Word Online writes word/document2.xml) is found through _rels/.rels.
+func TestReadMainPartFromRels(t *testing.T) {
+	rels := strings.Replace(rootRels, "word/document.xml", "/word/document2.xml", 1)
+	data := zipOf(t, part{"[Content_Types].xml", contentTypes}, part{"_rels/.rels", rels},
+		part{"word/document2.xml", docOpen + p("", "hola") + docClose})
+	doc, err := ingest.ReadDocx(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := paragraphs(doc); !reflect.DeepEqual(got, []string{"hola"}) {
+		t.Errorf("got %q", got)
+	}
+}
+
+// TestReadStrictOpenXML: Strict Open XML uses another namespace for the
+// same elements.
+func TestReadStrictOpenXML(t *testing.T) {
+	body := strings.ReplaceAll(docOpen, "http://schemas.openxmlformats.org/wordprocessingml/2006/main", "http://purl.oclc.org/ooxml/wordprocessingml/main") +
+		tbl(row("Nivel", "Evento")) + docClose
+	data := zipOf(t, part{"word/document.xml", body})
+	doc, err := ingest.ReadDocx(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := grid(t, doc); !reflect.DeepEqual(got, [][]string{{"Nivel", "Evento"}}) {
+		t.Errorf("got %q", got)
 	}
 }

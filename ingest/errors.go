@@ -22,7 +22,8 @@ var (
 	ErrNoDocument = errors.New("ingest: no word/document.xml")
 	// ErrUnsafeXML: an XML part declares a DTD or entities.
 	ErrUnsafeXML = errors.New("ingest: DTD or entity declaration")
-	// ErrZipBomb: too many entries, or entries that inflate past the limits.
+	// ErrZipBomb: too many entries, entries that inflate past the limits, or
+	// a document with more paragraphs or table cells than any informe.
 	ErrZipBomb = errors.New("ingest: archive inflates past the limits")
 	// ErrMalformed: the archive or its XML is damaged.
 	ErrMalformed = errors.New("ingest: malformed document")

@@ -126,6 +126,9 @@ func Parse(data []byte, filename string) (*Informe, error) {
 // of kind ErrNoFecha, ErrBadDate or ErrNoAlertas otherwise); every other
 // section is optional and reported in Warnings when missing.
 func ParseInforme(doc *Document, filename string) (*Informe, error) {
+	if doc == nil {
+		doc = &Document{}
+	}
 	inf := &Informe{}
 	warn := func(format string, a ...any) { inf.Warnings = append(inf.Warnings, fmt.Sprintf(format, a...)) }
 	found := locate(doc, warn)

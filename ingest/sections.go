@@ -164,9 +164,10 @@ func allMerged(r Row) bool {
 func match(t *Table, headings []string) *located {
 	var best *located
 	bestScore, bestHeading := 0, false
+	folded := foldRows(t)
 	for i := range sections {
 		s := &sections[i]
-		l := headerMatch(s, t)
+		l := headerMatch(s, t, folded)
 		if l == nil {
 			continue
 		}
@@ -231,12 +232,25 @@ func headingMatch(s *section, headings []string) bool {
 	return false
 }
 
-// headerMatch looks for the section's header row among the first rows.
-func headerMatch(s *section, t *Table) *located {
-	for ri, r := range t.Rows {
-		if ri >= maxHeaderRow {
-			break
+// foldRows folds the cells of the rows a header may be in, once per
+// table; a cell merged into the one on its left is "".
+func foldRows(t *Table) [][]string {
+	n := min(len(t.Rows), maxHeaderRow)
+	out := make([][]string, n)
+	for ri := range n {
+		out[ri] = make([]string, len(t.Rows[ri].Cells))
+		for ci, c := range t.Rows[ri].Cells {
+			if !c.HMerged {
+				out[ri][ci] = fold(c.Text)
+			}
 		}
+	}
+	return out
+}
+
+// headerMatch looks for the section's header row among the first rows.
+func headerMatch(s *section, t *Table, folded [][]string) *located {
+	for ri, r := range folded {
 		if s.id == secFecha && ri == 0 && fechaLabels(t) {
 			return &located{spec: s, table: t, headerRow: 0}
 		}
@@ -278,11 +292,11 @@ func fechaLabels(t *Table) bool {
 	return fecha && hora
 }
 
-func labelsRow(s *section, r Row) bool {
+func labelsRow(s *section, r []string) bool {
 	for _, l := range s.labels {
 		ok := false
-		for _, c := range r.Cells {
-			if strings.Contains(fold(c.Text), l) {
+		for _, c := range r {
+			if strings.Contains(c, l) {
 				ok = true
 				break
 			}
@@ -296,17 +310,9 @@ func labelsRow(s *section, r Row) bool {
 
 // mapColumns finds each column's grid position in a header row: exact
 // names first, then names contained in a header cell, each cell used once.
-func mapColumns(s *section, r Row) []int {
+func mapColumns(s *section, cells []string) []int {
 	cols := make([]int, len(s.columns))
-	used := make([]bool, len(r.Cells))
-	cells := make([]string, len(r.Cells))
-	for i, c := range r.Cells {
-		if c.HMerged {
-			used[i] = true // one cell spanning columns names one column
-			continue
-		}
-		cells[i] = fold(c.Text)
-	}
+	used := make([]bool, len(cells))
 	for i := range cols {
 		cols[i] = -1
 	}

@@ -36,6 +36,19 @@ func (w *walker) table() (*Table, error) {
 	if err := w.tableContent(&rows); err != nil {
 		return nil, err
 	}
+	// Every row is padded to the widest: check the expanded size before
+	// allocating it.
+	width := 0
+	for _, r := range rows {
+		n := r.gridBefore
+		for _, c := range r.cells {
+			n += c.span
+		}
+		width = max(width, min(n, maxGrid))
+	}
+	if w.cells += width * len(rows); w.cells > maxCells {
+		return nil, errTooBig
+	}
 	return expand(rows), nil
 }
 
@@ -63,6 +76,11 @@ func (w *walker) tableContent(rows *[]rawRow) error {
 				}
 				if !r.deleted {
 					*rows = append(*rows, r)
+				}
+				// Count raw rows and cells as they come, so a huge table
+				// is refused before it is all in memory.
+				if w.rawCells += 1 + len(r.cells); w.rawCells > maxCells {
+					return errTooBig
 				}
 			case skipped(t.Name):
 				err = w.d.Skip()
