@@ -21,8 +21,8 @@
 // (the generated year, time travel), procstat.go (/proc sampling, CPU
 // profiles), report.go (the table, progress).
 //
-// It imports the domain, the event store adapters, projections and web
-// (for the session cookie's name) to generate load; nothing imports it but
-// cmd/hub-bench. It never imports cmd/hub: the hub is measured from
-// outside, as the production binary.
+// It imports the domain, the event store adapters and projections to
+// generate load and replay it; nothing imports it but cmd/hub-bench. It
+// imports neither web nor cmd/hub: the hub is measured from outside, over
+// HTTP and WebSocket, as the production binary.
 package bench

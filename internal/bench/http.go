@@ -14,8 +14,12 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/senapred-valparaiso/vigia/domain"
-	"github.com/senapred-valparaiso/vigia/web"
 )
+
+// sessionCookie is the name of the hub's session cookie (web.SessionCookie).
+// The bench talks to the hub as a browser does, over HTTP, and imports no
+// transport package: only cmd/hub depends on web (internal/archtest).
+const sessionCookie = "vigia_session"
 
 // httpResult is what the bench needs of one answer.
 type httpResult struct {
@@ -63,11 +67,11 @@ func (b *bench) login() (string, error) {
 		return "", fmt.Errorf("log in to %s as %s: HTTP %d %s", b.base, b.user, resp.StatusCode(), resp.Body())
 	}
 	var ck fasthttp.Cookie
-	ck.SetKey(web.SessionCookie)
+	ck.SetKey(sessionCookie)
 	if !resp.Header.Cookie(&ck) {
 		return "", fmt.Errorf("log in to %s: no session cookie", b.base)
 	}
-	return web.SessionCookie + "=" + string(ck.Value()), nil
+	return sessionCookie + "=" + string(ck.Value()), nil
 }
 
 // declare creates an alert and returns its ID.
