@@ -270,30 +270,9 @@ func genHistoryYear(ctx context.Context, path string, n int, written *atomic.Int
 // --rebuild-events events (cached when large): first the snapshotter's
 // pass over the whole log, then informes with its snapshots and without.
 func (b *bench) history(ctx context.Context) error {
-	n := b.o.rebuildEvents
-	path := historyYearPath(n)
-	if n < historyCacheMin {
-		if b.tmp == "" {
-			dir, err := os.MkdirTemp("", "hub-bench-")
-			if err != nil {
-				return err
-			}
-			b.tmp = dir
-		}
-		path = filepath.Join(b.tmp, "history.db")
-	}
-	var written atomic.Int64
-	b.progress.start("history: generating a year of operations", func() string { return fmtInt(written.Load()) + " of " + fmtInt(int64(n)) })
-	t0 := time.Now()
-	reused, err := ensureHistoryYear(ctx, path, n, &written)
-	b.progress.finish()
+	path, err := b.historyYear(ctx)
 	if err != nil {
-		return fmt.Errorf("generate: %w", err)
-	}
-	if reused {
-		b.note("history: reused the generated year in %s (delete it to generate it again)", path)
-	} else {
-		b.note("history: generated %s events in %s into %s", fmtInt(written.Load()), time.Since(t0).Round(time.Second), path)
+		return err
 	}
 	st, err := sqlite.Open(path)
 	if err != nil {
@@ -308,7 +287,7 @@ func (b *bench) history(ctx context.Context) error {
 	h := projections.NewHistory(st, snaps, loc, zerolog.Nop())
 	b.progress.start("history: writing day snapshots", nil)
 	stop := b.profile("history-snapshots")
-	t0 = time.Now()
+	t0 := time.Now()
 	events, made, err := h.CatchUp(ctx)
 	took := time.Since(t0)
 	stop()
@@ -331,14 +310,7 @@ func (b *bench) history(ctx context.Context) error {
 		s, e, _ := projections.DayBounds(d.Format(time.DateOnly), loc)
 		return d.Format(time.DateOnly), s, e
 	}
-	cases := []struct {
-		name string
-		h    *projections.History
-		do   func(h *projections.History) error
-		// most bounds the cases without snapshots, each of which replays
-		// the log from its start.
-		most int
-	}{
+	cases := []historyCase{
 		{"informe of a random day, at its end, with snapshots", h, func(h *projections.History) error {
 			date, _, end := randomDay()
 			_, err := h.Informe(ctx, date, end, eventstore.Position{})
@@ -366,28 +338,79 @@ func (b *bench) history(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		b.progress.start("history: "+c.name, nil)
-		var lats []time.Duration
-		deadline := time.Now().Add(b.o.duration)
-		for len(lats) < 3 || (time.Now().Before(deadline) && (c.most == 0 || len(lats) < c.most)) {
-			t := time.Now()
-			if err := c.do(c.h); err != nil {
-				b.progress.finish()
-				return err
-			}
-			lats = append(lats, time.Since(t))
+		if err := b.timeHistory(c, events); err != nil {
+			return err
 		}
-		b.progress.finish()
-		s := summarize(lats)
-		row := tableRow{scenario: "history", name: c.name, result: fmt.Sprintf("%s requests", fmtInt(int64(len(lats)))),
-			p50: fmtDur(s.p50), p95: fmtDur(s.p95), p99: fmtDur(s.p99), max: fmtDur(s.max)}
-		if strings.HasPrefix(c.name, "informe") && strings.HasSuffix(c.name, "with snapshots") {
-			row.target = "<200 ms on a year of ≥1,000,000 events"
-			if events >= 1_000_000 {
-				row.verdict = verdict(s.max < 200*time.Millisecond)
-			}
-		}
-		b.rows = append(b.rows, row)
 	}
+	return nil
+}
+
+// historyYear returns the path of the generated year of --rebuild-events
+// events, generating it first unless a previous run left it (large years
+// only, in the system's temporary directory).
+func (b *bench) historyYear(ctx context.Context) (string, error) {
+	n := b.o.rebuildEvents
+	path := historyYearPath(n)
+	if n < historyCacheMin {
+		if b.tmp == "" {
+			dir, err := os.MkdirTemp("", "hub-bench-")
+			if err != nil {
+				return "", err
+			}
+			b.tmp = dir
+		}
+		path = filepath.Join(b.tmp, "history.db")
+	}
+	var written atomic.Int64
+	b.progress.start("history: generating a year of operations", func() string { return fmtInt(written.Load()) + " of " + fmtInt(int64(n)) })
+	t0 := time.Now()
+	reused, err := ensureHistoryYear(ctx, path, n, &written)
+	b.progress.finish()
+	if err != nil {
+		return "", fmt.Errorf("generate: %w", err)
+	}
+	if reused {
+		b.note("history: reused the generated year in %s (delete it to generate it again)", path)
+	} else {
+		b.note("history: generated %s events in %s into %s", fmtInt(written.Load()), time.Since(t0).Round(time.Second), path)
+	}
+	return path, nil
+}
+
+// historyCase is one timed case of the history scenario.
+type historyCase struct {
+	name string
+	h    *projections.History
+	do   func(h *projections.History) error
+	// most bounds the cases without snapshots, each of which replays
+	// the log from its start.
+	most int
+}
+
+// timeHistory runs c at least three times, then until --duration (or
+// c.most runs), and adds its row; events is the size of the year.
+func (b *bench) timeHistory(c historyCase, events int) error {
+	b.progress.start("history: "+c.name, nil)
+	var lats []time.Duration
+	deadline := time.Now().Add(b.o.duration)
+	for len(lats) < 3 || (time.Now().Before(deadline) && (c.most == 0 || len(lats) < c.most)) {
+		t := time.Now()
+		if err := c.do(c.h); err != nil {
+			b.progress.finish()
+			return err
+		}
+		lats = append(lats, time.Since(t))
+	}
+	b.progress.finish()
+	s := summarize(lats)
+	row := tableRow{scenario: "history", name: c.name, result: fmt.Sprintf("%s requests", fmtInt(int64(len(lats)))),
+		p50: fmtDur(s.p50), p95: fmtDur(s.p95), p99: fmtDur(s.p99), max: fmtDur(s.max)}
+	if strings.HasPrefix(c.name, "informe") && strings.HasSuffix(c.name, "with snapshots") {
+		row.target = "<200 ms on a year of ≥1,000,000 events"
+		if events >= 1_000_000 {
+			row.verdict = verdict(s.max < 200*time.Millisecond)
+		}
+	}
+	b.rows = append(b.rows, row)
 	return nil
 }

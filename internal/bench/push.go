@@ -25,7 +25,27 @@ func (b *bench) push(ctx context.Context, n int) error {
 			return err
 		}
 	}
+	w, err := b.connectClients(ctx, n)
+	if err != nil {
+		return err
+	}
+	defer w.close()
+	if doMem {
+		if err := b.idleMemory(n, before); err != nil {
+			return err
+		}
+	}
+	if !doPush {
+		return nil
+	}
+	return b.pushEdits(ctx, n, id, w)
+}
+
+// connectClients starts the WebSocket worker and waits until its n
+// clients are connected.
+func (b *bench) connectClients(ctx context.Context, n int) (*wsWorkerProc, error) {
 	b.progress.start(fmt.Sprintf("push: connecting %s WebSocket clients", fmtInt(int64(n))), nil)
+	defer b.progress.finish()
 	w, err := startWSWorker(b.stderr, b.childEnv, wsWorkerConfig{
 		URL:     "ws://" + b.hostPort + "/ws?topics=alerts",
 		Header:  http.Header{"Cookie": {b.cookie}, "Origin": {b.base}},
@@ -38,37 +58,42 @@ func (b *bench) push(ctx context.Context, n int) error {
 		}(),
 	})
 	if err != nil {
-		b.progress.finish()
-		return err
+		return nil, err
 	}
-	defer w.close()
 	ready, err := w.waitReady(ctx, 60*time.Second+time.Duration(n)*5*time.Millisecond)
-	b.progress.finish()
+	if err == nil && ready.Note != "" {
+		b.note("push, %d clients: %s", n, ready.Note)
+	}
+	if err == nil && ready.Connected < n {
+		err = fmt.Errorf("only %d of %d WebSocket clients connected (first error: %s)", ready.Connected, n, ready.FirstErr)
+	}
+	if err != nil {
+		w.close()
+		return nil, err
+	}
+	return w, nil
+}
+
+// idleMemory adds the memory row of n idle connections: the hub's
+// memory now, minus before (both after a GC), per connection.
+func (b *bench) idleMemory(n int, before memSample) error {
+	time.Sleep(500 * time.Millisecond) // hellos written, write buffers back in their pool
+	after, err := b.hub.memory()
 	if err != nil {
 		return err
 	}
-	if ready.Note != "" {
-		b.note("push, %d clients: %s", n, ready.Note)
-	}
-	if ready.Connected < n {
-		return fmt.Errorf("only %d of %d WebSocket clients connected (first error: %s)", ready.Connected, n, ready.FirstErr)
-	}
-	if doMem {
-		time.Sleep(500 * time.Millisecond) // hellos written, write buffers back in their pool
-		after, err := b.hub.memory()
-		if err != nil {
-			return err
-		}
-		perConn := float64(after.rss-before.rss) / float64(n)
-		b.rows = append(b.rows, tableRow{scenario: "memory", name: fmt.Sprintf("%s idle WebSockets", fmtInt(int64(n))),
-			result: fmt.Sprintf("%.1f KiB/conn", perConn/1024), target: "≤32 KiB per idle connection", verdict: verdict(perConn <= 32*1024)})
-		b.note("memory, %s idle WebSockets: VmRSS %s → %s; Go heap+stacks %.1f KiB/conn; %.1f goroutines/conn",
-			fmtInt(int64(n)), fmtBytes(before.rss), fmtBytes(after.rss),
-			float64(after.goMem-before.goMem)/float64(n)/1024, float64(after.goroutines-before.goroutines)/float64(n))
-	}
-	if !doPush {
-		return nil
-	}
+	perConn := float64(after.rss-before.rss) / float64(n)
+	b.rows = append(b.rows, tableRow{scenario: "memory", name: fmt.Sprintf("%s idle WebSockets", fmtInt(int64(n))),
+		result: fmt.Sprintf("%.1f KiB/conn", perConn/1024), target: "≤32 KiB per idle connection", verdict: verdict(perConn <= 32*1024)})
+	b.note("memory, %s idle WebSockets: VmRSS %s → %s; Go heap+stacks %.1f KiB/conn; %.1f goroutines/conn",
+		fmtInt(int64(n)), fmtBytes(before.rss), fmtBytes(after.rss),
+		float64(after.goMem-before.goMem)/float64(n)/1024, float64(after.goroutines-before.goroutines)/float64(n))
+	return nil
+}
+
+// pushEdits edits alert id one edit at a time, each when every client
+// has the previous one, for --duration, and adds the push row.
+func (b *bench) pushEdits(ctx context.Context, n int, id string, w *wsWorkerProc) error {
 	var edits atomic.Int64
 	b.progress.start(fmt.Sprintf("push to %s clients", fmtInt(int64(n))), func() string { return fmtInt(edits.Load()) + " edits" })
 	etag := `"0"`

@@ -241,48 +241,7 @@ func runWSWorker(ctx context.Context, in io.Reader, out io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	note := raiseNoFile(uint64(cfg.Clients + 64))
-	conns := make([]*websocket.Conn, cfg.Clients)
-	var (
-		wg       sync.WaitGroup
-		failed   atomic.Int64
-		firstErr atomic.Value
-	)
-	dialer := &websocket.Dialer{HandshakeTimeout: 30 * time.Second, ReadBufferSize: 1024, WriteBufferSize: 256}
-	sem := make(chan struct{}, 64)
-	for i := range conns {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			c, resp, err := dialer.DialContext(ctx, cfg.URL, cfg.Header)
-			if err == nil {
-				_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
-				_, _, err = c.ReadMessage() // the hello: registered with the hub
-				_ = c.SetReadDeadline(time.Time{})
-				if err != nil {
-					c.Close()
-				}
-			} else if resp != nil {
-				err = fmt.Errorf("%w (HTTP %d)", err, resp.StatusCode)
-			}
-			if err != nil {
-				failed.Add(1)
-				firstErr.CompareAndSwap(nil, err.Error())
-				return
-			}
-			conns[i] = c
-		}()
-	}
-	wg.Wait()
-	ready := wsReady{Note: note}
-	ready.FirstErr, _ = firstErr.Load().(string)
-	for _, c := range conns {
-		if c != nil {
-			ready.Connected++
-		}
-	}
+	conns, ready := dialClients(ctx, cfg)
 	w.alive = ready.Connected
 	var readers sync.WaitGroup
 	for _, c := range conns {
@@ -471,3 +430,51 @@ func (w *wsWorker) summary(t200 map[string]int64, order []string, connected int)
 }
 
 // --- appends and rebuild (the store directly) ---
+
+// dialClients connects cfg.Clients WebSocket clients, 64 at a time, each
+// registered with the hub (its hello read); the failed ones are nil.
+func dialClients(ctx context.Context, cfg wsWorkerConfig) ([]*websocket.Conn, wsReady) {
+	note := raiseNoFile(uint64(cfg.Clients + 64))
+	conns := make([]*websocket.Conn, cfg.Clients)
+	var (
+		wg       sync.WaitGroup
+		failed   atomic.Int64
+		firstErr atomic.Value
+	)
+	dialer := &websocket.Dialer{HandshakeTimeout: 30 * time.Second, ReadBufferSize: 1024, WriteBufferSize: 256}
+	sem := make(chan struct{}, 64)
+	for i := range conns {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			c, resp, err := dialer.DialContext(ctx, cfg.URL, cfg.Header)
+			if err == nil {
+				_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
+				_, _, err = c.ReadMessage() // the hello: registered with the hub
+				_ = c.SetReadDeadline(time.Time{})
+				if err != nil {
+					c.Close()
+				}
+			} else if resp != nil {
+				err = fmt.Errorf("%w (HTTP %d)", err, resp.StatusCode)
+			}
+			if err != nil {
+				failed.Add(1)
+				firstErr.CompareAndSwap(nil, err.Error())
+				return
+			}
+			conns[i] = c
+		}()
+	}
+	wg.Wait()
+	ready := wsReady{Note: note}
+	ready.FirstErr, _ = firstErr.Load().(string)
+	for _, c := range conns {
+		if c != nil {
+			ready.Connected++
+		}
+	}
+	return conns, ready
+}
