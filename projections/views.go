@@ -81,7 +81,8 @@ type UserView struct {
 // Change is the notice the projector hands its notifier after an event is
 // applied and committed.
 type Change struct {
-	// Topic is "alerts", "shifts", "log", "informes" or "users".
+	// Topic is one of notice's topics (notice.TopicAlerts, …) or
+	// TopicUsers.
 	Topic string
 	// Type is the message type, e.g. "alert.updated".
 	Type     string
@@ -101,11 +102,7 @@ type Change struct {
 	Data any
 }
 
-// Topics a Change may carry.
-const (
-	TopicAlerts   = "alerts"
-	TopicShifts   = "shifts"
-	TopicLog      = "log"
-	TopicInformes = "informes"
-	TopicUsers    = "users"
-)
+// TopicUsers is the topic of user changes. It is the read model's own, not a
+// notice.Topic: user changes are never published (Change.Notice). The
+// topics that are published are defined once, in package notice.
+const TopicUsers = "users"

@@ -10,6 +10,7 @@ import (
 
 	fws "github.com/fasthttp/websocket"
 
+	"github.com/senapred-valparaiso/vigia/notice"
 	"github.com/senapred-valparaiso/vigia/realtime"
 )
 
@@ -47,7 +48,7 @@ func BenchmarkFanOut(b *testing.B) {
 				n := min(batch, b.N-sent)
 				target.Store(int64((sent + n) * clients))
 				for i := range n {
-					m := realtime.Message{Type: "alert.updated", Topic: realtime.TopicAlerts, Position: pos(sent + i + 1), Data: data}
+					m := notice.Message{Type: "alert.updated", Topic: notice.TopicAlerts, Position: pos(sent + i + 1), Data: data}
 					if sent+i > 0 {
 						m.Prev = pos(sent + i) // chained, as one publisher's notices are
 					}

@@ -7,7 +7,9 @@
 // to WebSocket clients with per-client topic and comuna filters, resume from
 // a bounded history, and eviction of slow clients.
 //
-// It must not import domain, eventstore, projections, web, command or auth:
+// The notices themselves, and their topics, are package notice's, which the
+// projector shares. It must not import domain, eventstore, projections, web,
+// command or auth:
 // positions are opaque strings here, compared only for equality, and
 // who may connect is decided by the web layer before Hub.Handler runs.
 //

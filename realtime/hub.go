@@ -13,6 +13,8 @@ import (
 	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
 	"github.com/rs/zerolog"
+
+	"github.com/senapred-valparaiso/vigia/notice"
 )
 
 // Close codes the hub sends (RFC 6455 §7.4; 4000–4999 are for applications).
@@ -242,7 +244,7 @@ func (h *Hub) consume(ctx context.Context, b Broker) error {
 		}
 		h.helpers = nil
 	}()
-	var batch []Message
+	var batch []notice.Message
 	for {
 		ch, err := b.Subscribe(ctx)
 		switch {
@@ -324,7 +326,7 @@ func (h *Hub) degraded() {
 // them out. A notice that does not follow the last one this hub received
 // means one was lost on the way: the clients are sent to resynchronise
 // before it is fanned out.
-func (h *Hub) dispatch(msgs []Message) {
+func (h *Hub) dispatch(msgs []notice.Message) {
 	h.mu.Lock()
 	prev := h.latest
 	h.mu.Unlock()

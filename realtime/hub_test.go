@@ -15,6 +15,7 @@ import (
 	fws "github.com/fasthttp/websocket"
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/senapred-valparaiso/vigia/notice"
 	"github.com/senapred-valparaiso/vigia/realtime"
 )
 
@@ -32,7 +33,7 @@ func TestOnePublishReachesEveryClient(t *testing.T) {
 			t.Fatalf("Stats().Clients: got %d, want %d", got, n)
 		}
 
-		s.publish(t, msg(1, realtime.TopicAlerts))
+		s.publish(t, msg(1, notice.TopicAlerts))
 		_ = clients[0].conn.SetReadDeadline(time.Now().Add(wait))
 		_, raw, err := clients[0].conn.ReadMessage()
 		if err != nil {
@@ -48,7 +49,7 @@ func TestOnePublishReachesEveryClient(t *testing.T) {
 		}
 		// The next message each client reads is the next one published: none got
 		// the first twice.
-		s.publish(t, msg(2, realtime.TopicLog))
+		s.publish(t, msg(2, notice.TopicLog))
 		for _, c := range clients {
 			c.expect("log.updated", pos(2))
 		}
@@ -62,13 +63,13 @@ func TestReconnectWithSinceGetsExactlyTheMissedMessages(t *testing.T) {
 		c := dial(t, s, "")
 		c.expect(realtime.TypeHello, "")
 		for i := 1; i <= 3; i++ {
-			s.publish(t, msg(i, realtime.TopicAlerts))
+			s.publish(t, msg(i, notice.TopicAlerts))
 			c.expect("alerts.updated", pos(i))
 		}
 		c.close()
 
 		for i := 4; i <= 8; i++ {
-			s.publish(t, msg(i, realtime.TopicShifts))
+			s.publish(t, msg(i, notice.TopicShifts))
 		}
 		waitFor(t, "hub received 8 messages", func() bool { return s.hub.Stats().Received == 8 })
 
@@ -76,7 +77,7 @@ func TestReconnectWithSinceGetsExactlyTheMissedMessages(t *testing.T) {
 		for i := 4; i <= 8; i++ {
 			c.expect("shifts.updated", pos(i))
 		}
-		s.publish(t, msg(9, realtime.TopicLog))
+		s.publish(t, msg(9, notice.TopicLog))
 		c.expect("log.updated", pos(9))
 		if st := s.hub.Stats(); st.Resumed != 1 || st.Snapshots != 0 {
 			t.Errorf("stats: got %+v, want Resumed 1, Snapshots 0", st)
@@ -99,7 +100,7 @@ func TestResumeWhilePublishingHasNoGapNoRepeat(t *testing.T) {
 		published := make(chan error, 1)
 		go func() {
 			for i := 1; i <= total; i++ {
-				if err := s.broker.Publish(context.Background(), msg(i, realtime.TopicAlerts)); err != nil {
+				if err := s.broker.Publish(context.Background(), msg(i, notice.TopicAlerts)); err != nil {
 					published <- err
 					return
 				}
@@ -206,7 +207,7 @@ func TestSnapshotWhenSinceIsNotInHistory(t *testing.T) {
 		},
 	}})
 	for i := 1; i <= 10; i++ {
-		s.publish(t, msg(i, realtime.TopicAlerts))
+		s.publish(t, msg(i, notice.TopicAlerts))
 	}
 	waitFor(t, "hub received 10 messages", func() bool { return s.hub.Stats().Received == 10 })
 
@@ -218,7 +219,7 @@ func TestSnapshotWhenSinceIsNotInHistory(t *testing.T) {
 	if !slices.Equal(got.topics, []string{"alerts", "log"}) || !slices.Equal(got.comunas, []string{"05101"}) {
 		t.Errorf("Snapshot called with %+v, want topics [alerts log], comunas [05101]", got)
 	}
-	s.publish(t, msg(11, realtime.TopicAlerts, "05101"))
+	s.publish(t, msg(11, notice.TopicAlerts, "05101"))
 	c.expect("alerts.updated", pos(11))
 
 	// An unknown position is treated the same way.
@@ -256,12 +257,12 @@ func TestSnapshotSkipsChangesItAlreadyHolds(t *testing.T) {
 			t.Fatalf("Snapshot not called within %v", wait)
 		}
 		// Changes arrive while the snapshot is read; it turns out to include p2.
-		s.publish(t, msg(1, realtime.TopicAlerts), msg(2, realtime.TopicAlerts), msg(3, realtime.TopicAlerts))
+		s.publish(t, msg(1, notice.TopicAlerts), msg(2, notice.TopicAlerts), msg(3, notice.TopicAlerts))
 		waitFor(t, "hub received 3 messages", func() bool { return s.hub.Stats().Received == 3 })
 		release <- pos(2)
 		c.expect(realtime.TypeSnapshot, pos(2))
 		c.expect("alerts.updated", pos(3))
-		s.publish(t, msg(4, realtime.TopicAlerts))
+		s.publish(t, msg(4, notice.TopicAlerts))
 		c.expect("alerts.updated", pos(4))
 	})
 }
@@ -299,8 +300,8 @@ func TestSlowConsumerIsDroppedOthersGetEverything(t *testing.T) {
 		// The slow client reads nothing now; publish big messages, each read by
 		// the good clients before the next, until the hub gives up on it.
 		big := `"` + strings.Repeat("x", 16<<10) + `"`
-		bigMsg := func(i int) realtime.Message {
-			m := msg(i, realtime.TopicLog)
+		bigMsg := func(i int) notice.Message {
+			m := msg(i, notice.TopicLog)
 			m.Data = json.RawMessage(big)
 			return m
 		}
@@ -376,25 +377,25 @@ func TestTopicAndComunaFilters(t *testing.T) {
 			clients[name].expect(realtime.TypeHello, "")
 		}
 		prev := ""
-		mk := func(position, topic string, region bool, comunas ...string) realtime.Message {
-			m := realtime.Message{Type: topic + ".updated", Topic: topic, Position: position, Region: region, Comunas: comunas, Prev: prev}
+		mk := func(position, topic string, region bool, comunas ...string) notice.Message {
+			m := notice.Message{Type: topic + ".updated", Topic: topic, Position: position, Region: region, Comunas: comunas, Prev: prev}
 			prev = position
 			return m
 		}
 		s.publish(t,
-			mk("1", realtime.TopicAlerts, false, "05101"),
-			mk("2", realtime.TopicAlerts, false, "05109"),
-			mk("3", realtime.TopicAlerts, true),
-			mk("4", realtime.TopicAlerts, false, "05602"),
-			mk("5", realtime.TopicShifts, false),
-			mk("6", realtime.TopicLog, false, "05602"),
-			mk("7", realtime.TopicInformes, false),
+			mk("1", notice.TopicAlerts, false, "05101"),
+			mk("2", notice.TopicAlerts, false, "05109"),
+			mk("3", notice.TopicAlerts, true),
+			mk("4", notice.TopicAlerts, false, "05602"),
+			mk("5", notice.TopicShifts, false),
+			mk("6", notice.TopicLog, false, "05602"),
+			mk("7", notice.TopicInformes, false),
 			mk("x", "unknown-topic", true),
 			// Sentinels: each client's list ends with those of its topics.
-			mk("sA", realtime.TopicAlerts, true),
-			mk("sS", realtime.TopicShifts, false),
-			mk("sL", realtime.TopicLog, true),
-			mk("sI", realtime.TopicInformes, false),
+			mk("sA", notice.TopicAlerts, true),
+			mk("sS", notice.TopicShifts, false),
+			mk("sL", notice.TopicLog, true),
+			mk("sI", notice.TopicInformes, false),
 		)
 		for name, c := range clients {
 			var got []string
@@ -527,7 +528,7 @@ func TestPingsAndJSONPong(t *testing.T) {
 			t.Fatalf("no server ping within %v", wait)
 		}
 		// Answering pings keeps the connection: a message still arrives.
-		s.publish(t, msg(1, realtime.TopicLog))
+		s.publish(t, msg(1, notice.TopicLog))
 		if err := <-msgs; err != nil {
 			t.Fatalf("after pings: %v", err)
 		}
@@ -554,7 +555,7 @@ func TestBrokerGapSendsClientsToResyncWithSnapshot(t *testing.T) {
 	}})
 	c := dial(t, s, "")
 	c.expect(realtime.TypeHello, "")
-	s.publish(t, msg(1, realtime.TopicAlerts))
+	s.publish(t, msg(1, notice.TopicAlerts))
 	c.expect("alerts.updated", pos(1))
 
 	s.broker.cut()
@@ -570,7 +571,7 @@ func TestBrokerGapSendsClientsToResyncWithSnapshot(t *testing.T) {
 	// History before the gap is gone: resuming gets a snapshot.
 	c = dial(t, s, "since="+pos(1))
 	c.expect(realtime.TypeSnapshot, pos(1))
-	s.publish(t, msg(2, realtime.TopicAlerts))
+	s.publish(t, msg(2, notice.TopicAlerts))
 	c.expect("alerts.updated", pos(2))
 	if got := s.hub.Stats().Resyncs; got != 1 {
 		t.Errorf("Stats().Resyncs: got %d, want 1", got)
@@ -589,7 +590,7 @@ func TestCloseCutsClientsThatDoNotCloseInTime(t *testing.T) {
 	stuck.expect(realtime.TypeHello, "")
 	// It stops reading; its writer blocks on a full socket, so no close frame
 	// can reach it.
-	m := msg(0, realtime.TopicLog)
+	m := msg(0, notice.TopicLog)
 	m.Data = json.RawMessage(`"` + strings.Repeat("x", 64<<10) + `"`)
 	for i := 1; i <= 20; i++ {
 		m.Position, m.Prev = pos(i), ""
@@ -627,13 +628,13 @@ func TestMissingNoticeIsDetectedFromPrev(t *testing.T) {
 	}})
 	c := dial(t, s, "")
 	c.expect(realtime.TypeHello, "")
-	m1, m2 := msg(1, realtime.TopicAlerts), msg(2, realtime.TopicAlerts)
+	m1, m2 := msg(1, notice.TopicAlerts), msg(2, notice.TopicAlerts)
 	m2.Prev = pos(1)
 	s.publish(t, m1, m2)
 	c.expect("alerts.updated", pos(1))
 	c.expect("alerts.updated", pos(2))
 
-	m4 := msg(4, realtime.TopicAlerts)
+	m4 := msg(4, notice.TopicAlerts)
 	m4.Prev = pos(3) // notice 3 never arrived
 	s.publish(t, m4)
 	_, ce := c.expectClose()
@@ -671,7 +672,7 @@ func TestClientControlFrames(t *testing.T) {
 	t.Parallel()
 	overTCPAndTLS(t, func(t *testing.T, useTLS bool) {
 		s := startServer(t, serverOptions{tls: useTLS})
-		s.publish(t, msg(1, realtime.TopicAlerts))
+		s.publish(t, msg(1, notice.TopicAlerts))
 		waitFor(t, "hub received a message", func() bool { return s.hub.Stats().Received == 1 })
 		t.Run("ping gets pong", func(t *testing.T) {
 			c := dial(t, s, "")

@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/senapred-valparaiso/vigia/auth"
+	"github.com/senapred-valparaiso/vigia/notice"
 	"github.com/senapred-valparaiso/vigia/projections"
 	"github.com/senapred-valparaiso/vigia/realtime"
 )
@@ -51,21 +52,21 @@ func (s *Server) snapshot(ctx context.Context, topics, comunas []string) (json.R
 	pos := s.cfg.Projector.Position().String()
 	var out Snapshot
 	today := s.today()
-	if slices.Contains(topics, projections.TopicAlerts) {
+	if slices.Contains(topics, notice.TopicAlerts) {
 		alerts, err := s.cfg.Reads.Alerts(ctx, "vigente")
 		if err != nil {
 			return nil, "", err
 		}
 		out.Alerts = filterAlerts(alerts, comunas)
 	}
-	if slices.Contains(topics, projections.TopicShifts) {
+	if slices.Contains(topics, notice.TopicShifts) {
 		shifts, err := s.cfg.Reads.Shifts(ctx, today)
 		if err != nil {
 			return nil, "", err
 		}
 		out.Shifts = &shiftList{Date: today, Shifts: shifts, Position: pos}
 	}
-	if slices.Contains(topics, projections.TopicLog) {
+	if slices.Contains(topics, notice.TopicLog) {
 		entries, err := s.cfg.Reads.Log(ctx, today)
 		if err != nil {
 			return nil, "", err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/senapred-valparaiso/vigia/notice"
 	"github.com/senapred-valparaiso/vigia/projections"
 	"github.com/senapred-valparaiso/vigia/realtime"
 )
@@ -27,7 +28,7 @@ import (
 type brokerNotifier struct {
 	broker  realtime.Broker
 	log     zerolog.Logger
-	queue   chan realtime.Message
+	queue   chan notice.Message
 	done    chan struct{}
 	last    string
 	timeout time.Duration
@@ -37,7 +38,7 @@ type brokerNotifier struct {
 func newBrokerNotifier(b realtime.Broker, log zerolog.Logger) *brokerNotifier {
 	n := &brokerNotifier{
 		broker: b, log: log.With().Str("component", "notifier").Logger(),
-		queue: make(chan realtime.Message, 4096), done: make(chan struct{}), timeout: 2 * time.Second,
+		queue: make(chan notice.Message, 4096), done: make(chan struct{}), timeout: 2 * time.Second,
 	}
 	go n.run()
 	return n
@@ -54,7 +55,7 @@ func (n *brokerNotifier) Notify(_ context.Context, c projections.Change) error {
 		return fmt.Errorf("notify %s: %w", c.Type, err)
 	}
 	region, comunas := noticeScope(c)
-	m := realtime.Message{
+	m := notice.Message{
 		Type: c.Type, Topic: c.Topic, Position: c.Position.String(),
 		Comunas: comunas, Region: region, Data: data, Prev: n.last,
 	}

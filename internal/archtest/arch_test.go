@@ -17,6 +17,7 @@ const module = "github.com/senapred-valparaiso/vigia/"
 // prefixes of ours it must never depend on, directly or not.
 var forbidden = map[string][]string{
 	"domain":      {""}, // nothing of ours at all
+	"notice":      {""}, // shared by projections and realtime, so it imports neither
 	"eventstore":  {"domain", "projections", "realtime", "web", "command", "auth", "cmd"},
 	"realtime":    {"domain", "eventstore", "projections", "web", "command", "auth", "cmd"},
 	"auth":        {"domain", "eventstore", "projections", "realtime", "web", "command", "cmd"},
