@@ -1,10 +1,14 @@
 package projections
 
 import (
+	"encoding/json"
+	"fmt"
+	"slices"
 	"time"
 
 	"github.com/senapred-valparaiso/vigia/domain"
 	"github.com/senapred-valparaiso/vigia/eventstore"
+	"github.com/senapred-valparaiso/vigia/notice"
 )
 
 // AlertView is an alert as the public API reads it.
@@ -78,8 +82,9 @@ type UserView struct {
 	Version uint64 `json:"version"`
 }
 
-// Change is the notice the projector hands its notifier after an event is
-// applied and committed.
+// Change is what applying one event changed in a read model: its row, and
+// the territory it concerns now and before. After the event commits, the
+// projector hands its notifier the Change's Notice.
 type Change struct {
 	// Topic is one of notice's topics (notice.TopicAlerts, …) or
 	// TopicUsers.
@@ -100,6 +105,42 @@ type Change struct {
 	PrevComunas []string
 	// Data is the new read-model row, JSON-encodable.
 	Data any
+}
+
+// Notice is the change notice c is published as, and false for a change
+// that is not published (TopicUsers: user changes are not pushed to
+// browsers). Its Data is the row as JSON; Prev is left to the publisher.
+func (c Change) Notice() (notice.Message, bool, error) {
+	if c.Topic == TopicUsers {
+		return notice.Message{}, false, nil
+	}
+	data, err := json.Marshal(c.Data)
+	if err != nil {
+		return notice.Message{}, false, fmt.Errorf("notice %s: %w", c.Type, err)
+	}
+	region, comunas := c.scope()
+	return notice.Message{
+		Type: c.Type, Topic: c.Topic, Position: c.Position.String(),
+		Comunas: comunas, Region: region, Data: data,
+	}, true, nil
+}
+
+// scope is whom a change's notice must reach: the territory the row
+// concerns now and, when the change moved it, the one it concerned before,
+// so a display filtered by the old comunas hears that the row left them
+// (the row itself shows the new ones, and the display drops it). Region, or
+// no comunas at all, reaches every display.
+func (c Change) scope() (region bool, comunas []string) {
+	switch {
+	case c.Region || c.PrevRegion:
+		return true, c.Comunas
+	case len(c.PrevComunas) == 0 || len(c.Comunas) == 0:
+		return false, c.Comunas // not moved, or it now concerns every display
+	}
+	comunas = make([]string, 0, len(c.Comunas)+len(c.PrevComunas))
+	comunas = append(append(comunas, c.Comunas...), c.PrevComunas...)
+	slices.Sort(comunas)
+	return false, slices.Compact(comunas)
 }
 
 // TopicUsers is the topic of user changes. It is the read model's own, not a

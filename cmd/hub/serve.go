@@ -64,7 +64,7 @@ type Main struct {
 	stores     *stores
 	fleet      *fleet
 	broker     realtime.Broker
-	notifier   *brokerNotifier
+	notifier   *realtime.Publisher
 	live       *realtime.Hub
 	model      readModel
 	closeModel func() error
@@ -136,7 +136,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	m.model, m.closeModel = model, closeModel
-	m.notifier = newBrokerNotifier(m.broker, m.Log)
+	m.notifier = realtime.NewPublisher(m.broker, m.Log)
 	m.projector = projections.NewProjector(st.events, m.model, m.notifier, m.Log)
 	start := time.Now()
 	n, err := m.projector.CatchUp(ctx)
