@@ -18,7 +18,7 @@ import (
 	"github.com/senapred-valparaiso/vigia/domain"
 	"github.com/senapred-valparaiso/vigia/eventstore"
 	"github.com/senapred-valparaiso/vigia/projections"
-	"github.com/senapred-valparaiso/vigia/realtime"
+	"github.com/senapred-valparaiso/vigia/realtime/ws"
 )
 
 // reads is what handlers read from: a read model (memory or Postgres).
@@ -116,7 +116,7 @@ func New(cfg Config) *Server {
 }
 
 // Snapshot is the realtime hub's SnapshotFunc over this server's read models.
-func (s *Server) Snapshot() realtime.SnapshotFunc { return s.snapshot }
+func (s *Server) Snapshot() ws.SnapshotFunc { return s.snapshot }
 
 // App returns the Fiber app (for Listen, Listener and app.Test).
 func (s *Server) App() *fiber.App { return s.app }

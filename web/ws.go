@@ -10,31 +10,31 @@ import (
 	"github.com/senapred-valparaiso/vigia/auth"
 	"github.com/senapred-valparaiso/vigia/notice"
 	"github.com/senapred-valparaiso/vigia/projections"
-	"github.com/senapred-valparaiso/vigia/realtime"
+	"github.com/senapred-valparaiso/vigia/realtime/ws"
 )
 
 // liveHub is the realtime hub as the web layer mounts it.
 type liveHub interface {
-	Handler(identify realtime.IdentifyFunc) fiber.Handler
+	Handler(identify ws.IdentifyFunc) fiber.Handler
 }
 
 // identifyWS authenticates a WebSocket handshake: a session cookie (same
 // origin only: browsers send cookies on cross-site handshakes), a Bearer
 // token, or ?token= for wall displays, which cannot set headers.
-func (s *Server) identifyWS(c *fiber.Ctx) (realtime.Identity, error) {
+func (s *Server) identifyWS(c *fiber.Ctx) (ws.Identity, error) {
 	p, err := s.identify(c, true)
 	if err != nil {
-		return realtime.Identity{}, err
+		return ws.Identity{}, err
 	}
 	if p.Kind == auth.KindSession {
 		if err := sameOrigin(c); err != nil {
-			return realtime.Identity{}, err
+			return ws.Identity{}, err
 		}
 	}
 	if !p.Can(auth.Read) {
-		return realtime.Identity{}, errForbidden
+		return ws.Identity{}, errForbidden
 	}
-	return realtime.Identity{Actor: p.Username}, nil
+	return ws.Identity{Actor: p.Username}, nil
 }
 
 // Snapshot is the state a resuming WebSocket client gets when it is too far
@@ -46,7 +46,7 @@ type Snapshot struct {
 	Log    *logList                `json:"log,omitempty"`
 }
 
-// snapshot implements realtime.SnapshotFunc over the read models. The
+// snapshot implements ws.SnapshotFunc over the read models. The
 // position is read first, so the rows are at least that new.
 func (s *Server) snapshot(ctx context.Context, topics, comunas []string) (json.RawMessage, string, error) {
 	pos := s.cfg.Projector.Position().String()

@@ -16,6 +16,7 @@ import (
 	"github.com/senapred-valparaiso/vigia/command"
 	"github.com/senapred-valparaiso/vigia/projections"
 	"github.com/senapred-valparaiso/vigia/realtime"
+	"github.com/senapred-valparaiso/vigia/realtime/ws"
 	"github.com/senapred-valparaiso/vigia/web"
 )
 
@@ -65,7 +66,7 @@ type Main struct {
 	fleet      *fleet
 	broker     realtime.Broker
 	notifier   *realtime.Publisher
-	live       *realtime.Hub
+	live       *ws.Hub
 	model      readModel
 	closeModel func() error
 	projector  *projections.Projector
@@ -126,7 +127,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	m.fleet, m.broker = fl, fl.broker
 	var server *web.Server // the hub's snapshots read through the server, made below
-	m.live = realtime.NewHub(m.Log, realtime.HubOptions{
+	m.live = ws.NewHub(m.Log, ws.HubOptions{
 		Snapshot: func(ctx context.Context, topics, comunas []string) (json.RawMessage, string, error) {
 			return server.Snapshot()(ctx, topics, comunas)
 		},

@@ -1,4 +1,4 @@
-package realtime
+package ws
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/senapred-valparaiso/vigia/notice"
+	"github.com/senapred-valparaiso/vigia/realtime"
 )
 
 // Close codes the hub sends (RFC 6455 §7.4; 4000–4999 are for applications).
@@ -217,7 +218,7 @@ func NewHub(log zerolog.Logger, opts HubOptions) *Hub {
 // snapshot. A failing Subscribe is retried with backoff and logged; Run
 // returns an error only if b is closed or Close could not end every
 // connection.
-func (h *Hub) Run(ctx context.Context, b Broker) error {
+func (h *Hub) Run(ctx context.Context, b realtime.Broker) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(h.ctx, cancel)()
@@ -229,7 +230,7 @@ func (h *Hub) Run(ctx context.Context, b Broker) error {
 	return err
 }
 
-func (h *Hub) consume(ctx context.Context, b Broker) error {
+func (h *Hub) consume(ctx context.Context, b realtime.Broker) error {
 	const minBackoff, maxBackoff = 100 * time.Millisecond, 5 * time.Second
 	backoff := minBackoff
 	first := true
@@ -250,7 +251,7 @@ func (h *Hub) consume(ctx context.Context, b Broker) error {
 		switch {
 		case ctx.Err() != nil:
 			return nil
-		case errors.Is(err, ErrClosed):
+		case errors.Is(err, realtime.ErrClosed):
 			return fmt.Errorf("run: %w", err)
 		case err != nil:
 			h.log.Error().Err(err).Dur("retry_in", backoff).Msg("subscribe to broker")

@@ -1,4 +1,4 @@
-package realtime_test
+package ws_test
 
 import (
 	"context"
@@ -24,14 +24,15 @@ import (
 	"github.com/senapred-valparaiso/vigia/notice"
 	"github.com/senapred-valparaiso/vigia/realtime"
 	"github.com/senapred-valparaiso/vigia/realtime/memory"
+	"github.com/senapred-valparaiso/vigia/realtime/ws"
 )
 
 // wait bounds every wait in these tests; exceeding it fails the test.
 const wait = 10 * time.Second
 
 type serverOptions struct {
-	hub      realtime.HubOptions
-	identify realtime.IdentifyFunc
+	hub      ws.HubOptions
+	identify ws.IdentifyFunc
 	sendBuf  int  // if > 0, SO_SNDBUF of every accepted connection
 	tls      bool // serve wss://: the hub cannot write to a TLS socket without waiting, so every write goes through a writer goroutine
 	quiet    bool
@@ -40,7 +41,7 @@ type serverOptions struct {
 // server is a real Fiber app on 127.0.0.1:0 serving a hub fed by a memory
 // broker.
 type server struct {
-	hub    *realtime.Hub
+	hub    *ws.Hub
 	broker *gapBroker
 	ws     string      // ws://…/ws (wss:// over TLS)
 	http   string      // http://…/ws
@@ -53,7 +54,7 @@ func startServer(tb testing.TB, o serverOptions) *server {
 	if o.quiet {
 		log = zerolog.Nop()
 	}
-	hub := realtime.NewHub(log, o.hub)
+	hub := ws.NewHub(log, o.hub)
 	broker := newGapBroker(memory.New(memory.Options{}))
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
 	app.Get("/ws", hub.Handler(o.identify))

@@ -1,4 +1,4 @@
-package realtime_test
+package ws_test
 
 import (
 	"encoding/json"
@@ -11,7 +11,7 @@ import (
 	fws "github.com/fasthttp/websocket"
 
 	"github.com/senapred-valparaiso/vigia/notice"
-	"github.com/senapred-valparaiso/vigia/realtime"
+	"github.com/senapred-valparaiso/vigia/realtime/ws"
 )
 
 // BenchmarkFanOut publishes through the memory broker to 1,000 real
@@ -26,7 +26,7 @@ func BenchmarkFanOut(b *testing.B) {
 			done := make(chan struct{}, 1)
 			for range clients {
 				c := dial(b, s, "")
-				c.expect(realtime.TypeHello, "")
+				c.expect(ws.TypeHello, "")
 				_ = c.conn.SetReadDeadline(time.Time{}) // expect set one; a long run must outlive it
 				go func() {
 					for {
