@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -10,6 +11,24 @@ import (
 	"github.com/senapred-valparaiso/vigia/eventstore"
 	"github.com/senapred-valparaiso/vigia/notice"
 )
+
+// Queries is what a read model answers: the rows the API, the live
+// snapshots and logging in read. Both read models, projections/memory and
+// projections/postgres, implement it, so it is declared here, once, beside
+// the row types it returns, rather than by each of its users.
+type Queries interface {
+	// Alerts lists the alerts of a status: vigente, cancelada or StatusAll.
+	Alerts(ctx context.Context, status string) ([]AlertView, error)
+	Alert(ctx context.Context, id string) (AlertView, bool, error)
+	// Shifts is a day's roster (YYYY-MM-DD); Log its novedades.
+	Shifts(ctx context.Context, date string) ([]ShiftView, error)
+	Log(ctx context.Context, date string) ([]LogEntryView, error)
+	LogEntry(ctx context.Context, id string) (LogEntryView, bool, error)
+	UserByName(ctx context.Context, username string) (UserView, bool, error)
+	UserByID(ctx context.Context, id string) (UserView, bool, error)
+	Users(ctx context.Context) ([]UserView, error)
+	Audit(ctx context.Context, q AuditQuery) ([]AuditRecord, error)
+}
 
 // AlertView is an alert as the public API reads it.
 type AlertView struct {

@@ -21,24 +21,15 @@ import (
 	"github.com/senapred-valparaiso/vigia/realtime/ws"
 )
 
-// reads is what handlers read from: a read model (memory or Postgres).
-type reads interface {
-	Alerts(ctx context.Context, status string) ([]projections.AlertView, error)
-	Alert(ctx context.Context, id string) (projections.AlertView, bool, error)
-	Shifts(ctx context.Context, date string) ([]projections.ShiftView, error)
-	Log(ctx context.Context, date string) ([]projections.LogEntryView, error)
-	LogEntry(ctx context.Context, id string) (projections.LogEntryView, bool, error)
-	UserByName(ctx context.Context, username string) (projections.UserView, bool, error)
-	UserByID(ctx context.Context, id string) (projections.UserView, bool, error)
-	Users(ctx context.Context) ([]projections.UserView, error)
-	Audit(ctx context.Context, q projections.AuditQuery) ([]projections.AuditRecord, error)
-}
-
 // projector is the running projection, for read-your-writes and readiness.
 type projector interface {
 	WaitFor(ctx context.Context, pos eventstore.Position) error
 	Position() eventstore.Position
 	Live() bool
+	// Leading reports whether this instance's projector is the one
+	// applying events (always, with the memory read model): only then does
+	// its position say when the read model changes.
+	Leading() bool
 }
 
 // Check is one dependency /readyz reports on.
@@ -51,7 +42,7 @@ type Check struct {
 type Config struct {
 	Log       zerolog.Logger
 	Commands  *command.Handler
-	Reads     reads
+	Reads     projections.Queries
 	Projector projector
 	// Checks are the dependencies /readyz reports.
 	Checks []Check

@@ -132,11 +132,11 @@ func (m *Main) Open(ctx context.Context) (err error) {
 			return server.Snapshot()(ctx, topics, comunas)
 		},
 	})
-	model, closeModel, err := openReadModel(ctx, &m.Config)
+	rm, err := openReadModel(ctx, &m.Config)
 	if err != nil {
 		return err
 	}
-	m.model, m.closeModel = model, closeModel
+	m.model, m.snapshots, m.closeModel = rm.model, rm.snapshots, rm.close
 	m.notifier = realtime.NewPublisher(m.broker, m.Log)
 	m.projector = projections.NewProjector(st.events, m.model, m.notifier, m.Log)
 	start := time.Now()
@@ -146,7 +146,6 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	m.Log.Info().Int("events", n).Dur("took", time.Since(start)).Msg("read models rebuilt from the log")
 
-	m.snapshots = snapshotStore(m.model)
 	m.history = projections.NewHistory(st.events, m.snapshots, loc, m.Log)
 
 	runCtx, cancel := context.WithCancel(context.Background())
