@@ -18,7 +18,6 @@ import (
 	"github.com/senapred-valparaiso/vigia/domain"
 	"github.com/senapred-valparaiso/vigia/eventstore"
 	"github.com/senapred-valparaiso/vigia/projections"
-	"github.com/senapred-valparaiso/vigia/realtime/ws"
 )
 
 // projector is the running projection, for read-your-writes and readiness.
@@ -105,9 +104,6 @@ func New(cfg Config) *Server {
 	s.routes()
 	return s
 }
-
-// Snapshot is the realtime hub's SnapshotFunc over this server's read models.
-func (s *Server) Snapshot() ws.SnapshotFunc { return s.snapshot }
 
 // App returns the Fiber app (for Listen, Listener and app.Test).
 func (s *Server) App() *fiber.App { return s.app }
