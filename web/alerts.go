@@ -87,8 +87,7 @@ func (s *Server) encodeAlerts(ctx context.Context, status string, pos eventstore
 // changed, so caching there could serve a list older than the database,
 // and another instance's write would not be visible in a read after it.
 func (s *Server) listsCacheable() bool {
-	l, ok := s.cfg.Projector.(interface{ Leading() bool })
-	return ok && l.Leading()
+	return s.cfg.Projector.Leading()
 }
 
 // alertLists holds the encoded GET /api/alerts of each status.

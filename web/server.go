@@ -18,27 +18,17 @@ import (
 	"github.com/senapred-valparaiso/vigia/domain"
 	"github.com/senapred-valparaiso/vigia/eventstore"
 	"github.com/senapred-valparaiso/vigia/projections"
-	"github.com/senapred-valparaiso/vigia/realtime"
 )
-
-// reads is what handlers read from: a read model (memory or Postgres).
-type reads interface {
-	Alerts(ctx context.Context, status string) ([]projections.AlertView, error)
-	Alert(ctx context.Context, id string) (projections.AlertView, bool, error)
-	Shifts(ctx context.Context, date string) ([]projections.ShiftView, error)
-	Log(ctx context.Context, date string) ([]projections.LogEntryView, error)
-	LogEntry(ctx context.Context, id string) (projections.LogEntryView, bool, error)
-	UserByName(ctx context.Context, username string) (projections.UserView, bool, error)
-	UserByID(ctx context.Context, id string) (projections.UserView, bool, error)
-	Users(ctx context.Context) ([]projections.UserView, error)
-	Audit(ctx context.Context, q projections.AuditQuery) ([]projections.AuditRecord, error)
-}
 
 // projector is the running projection, for read-your-writes and readiness.
 type projector interface {
 	WaitFor(ctx context.Context, pos eventstore.Position) error
 	Position() eventstore.Position
 	Live() bool
+	// Leading reports whether this instance's projector is the one
+	// applying events (always, with the memory read model): only then does
+	// its position say when the read model changes.
+	Leading() bool
 }
 
 // Check is one dependency /readyz reports on.
@@ -51,7 +41,7 @@ type Check struct {
 type Config struct {
 	Log       zerolog.Logger
 	Commands  *command.Handler
-	Reads     reads
+	Reads     projections.Queries
 	Projector projector
 	// Checks are the dependencies /readyz reports.
 	Checks []Check
@@ -114,9 +104,6 @@ func New(cfg Config) *Server {
 	s.routes()
 	return s
 }
-
-// Snapshot is the realtime hub's SnapshotFunc over this server's read models.
-func (s *Server) Snapshot() realtime.SnapshotFunc { return s.snapshot }
 
 // App returns the Fiber app (for Listen, Listener and app.Test).
 func (s *Server) App() *fiber.App { return s.app }

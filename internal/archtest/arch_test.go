@@ -17,6 +17,7 @@ const module = "github.com/senapred-valparaiso/vigia/"
 // prefixes of ours it must never depend on, directly or not.
 var forbidden = map[string][]string{
 	"domain":      {""}, // nothing of ours at all
+	"notice":      {""}, // shared by projections and realtime, so it imports neither
 	"eventstore":  {"domain", "projections", "realtime", "web", "command", "auth", "cmd"},
 	"realtime":    {"domain", "eventstore", "projections", "web", "command", "auth", "cmd"},
 	"auth":        {"domain", "eventstore", "projections", "realtime", "web", "command", "cmd"},
@@ -106,3 +107,45 @@ func adapter(path, port string) string {
 }
 
 func isTestHelper(dep string) bool { return strings.Contains(dep, "testsvc") }
+
+// transportFree are the packages of ours that must not depend on an HTTP
+// or WebSocket transport, directly or not: a port package and its adapters
+// stand alone (STYLE.md), so the Redis broker does not pull in the HTTP
+// server. The WebSocket transport of live updates is realtime/ws.
+var transportFree = []string{"realtime", "realtime/memory", "realtime/redis", "realtime/brokertest"}
+
+// transports are the module path prefixes of the transports they must not
+// depend on: Fiber and the fasthttp stack under it.
+var transports = []string{"github.com/gofiber/", "github.com/valyala/fasthttp", "github.com/fasthttp/"}
+
+func TestPortsImportNoTransport(t *testing.T) {
+	args := []string{"list", "-e", "-json"}
+	for _, p := range transportFree {
+		args = append(args, module+p)
+	}
+	out, err := exec.Command("go", args...).Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	seen := 0
+	for {
+		var p pkg
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		seen++
+		for _, d := range p.Deps {
+			for _, tr := range transports {
+				if strings.HasPrefix(d, tr) {
+					t.Errorf("%s must not depend on the transport %s", p.ImportPath, d)
+				}
+			}
+		}
+	}
+	if seen != len(transportFree) {
+		t.Fatalf("go list described %d of the %d packages %v", seen, len(transportFree), transportFree)
+	}
+}

@@ -21,6 +21,7 @@ import (
 var (
 	_ projections.ReadModel       = (*ReadModel)(nil)
 	_ projections.SharedReadModel = (*ReadModel)(nil)
+	_ projections.Queries         = (*ReadModel)(nil)
 )
 
 // ErrUnavailable is what errors meaning "the read model's database cannot
