@@ -206,7 +206,7 @@ func (h *Handler) Execute(ctx context.Context, stream string, meta Meta, pre Pre
 func (h *Handler) result(l Loaded, evs []domain.Event, data []eventstore.EventData, res eventstore.AppendResult) (out Result, exact bool) {
 	out = Result{Loaded: l, Position: res.Position}
 	exact = true
-	first := res.NextExpected - uint64(len(evs)) + 1
+	first := res.Revision - uint64(len(evs)) + 1
 	for i, e := range evs {
 		if stored, err := domain.Decode(data[i].Type, data[i].Schema, data[i].Data); err == nil {
 			out.State.Apply(stored)
@@ -224,7 +224,7 @@ func (h *Handler) result(l Loaded, evs []domain.Event, data []eventstore.EventDa
 		}
 		out.Events = append(out.Events, env)
 	}
-	out.Version = int64(res.NextExpected)
+	out.Version = int64(res.Revision)
 	out.Last = &out.Events[len(out.Events)-1]
 	return out, exact
 }
