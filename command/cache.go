@@ -111,7 +111,7 @@ func (c *cache) drop(stream string) {
 // TestCloneIsIndependent checks for every event type:
 //   - Alert, User, Informe: Apply assigns fields (slices and the header
 //     are replaced, never changed in place): a copy of the struct.
-//   - Roster: Apply writes into the Slots and Revisions maps (a Shift is
+//   - Roster: Apply writes into the Slots and SlotVersions maps (a Shift is
 //     replaced, never changed): copies of the maps.
 //   - Log: Apply appends to Entries (an entry is replaced on correction,
 //     never changed) and keeps an unexported index: a copy of the slice in
@@ -129,7 +129,7 @@ func clone(a domain.Aggregate) (domain.Aggregate, bool) {
 		c := *a
 		return &c, true
 	case *domain.Roster:
-		return &domain.Roster{Date: a.Date, Slots: maps.Clone(a.Slots), Revisions: maps.Clone(a.Revisions)}, true
+		return &domain.Roster{Date: a.Date, Slots: maps.Clone(a.Slots), SlotVersions: maps.Clone(a.SlotVersions)}, true
 	case *domain.Log:
 		return &domain.Log{Date: a.Date, Entries: slices.Clone(a.Entries)}, true
 	}

@@ -134,7 +134,7 @@ func TestCloneKnowsEveryField(t *testing.T) {
 		reflect.TypeFor[domain.Alert]():   {"ID", "Hazard", "Level", "Status", "Scope", "Title", "Description", "Resolution", "DeclaredAt", "UpdatedAt", "CancelReason"},
 		reflect.TypeFor[domain.User]():    {"ID", "Username", "DisplayName", "Role", "PasswordHash", "Disabled", "CreatedAt", "UpdatedAt"},
 		reflect.TypeFor[domain.Informe](): {"Date", "Header", "Versions"},
-		reflect.TypeFor[domain.Roster]():  {"Date", "Slots", "Revisions"},
+		reflect.TypeFor[domain.Roster]():  {"Date", "Slots", "SlotVersions"},
 		reflect.TypeFor[domain.Log]():     {"Date", "Entries", "index", "indexed"},
 	}
 	for typ, want := range known {
