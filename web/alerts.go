@@ -172,7 +172,7 @@ func (s *Server) getAlert(c *fiber.Ctx) error {
 	if !ok {
 		return &errNotFound{what: "la alerta " + id}
 	}
-	tag := etag(int64(a.Version))
+	tag := etag(a.Version)
 	c.Set(fiber.HeaderETag, tag)
 	if c.Get(fiber.HeaderIfNoneMatch) == tag {
 		return c.SendStatus(fiber.StatusNotModified)
@@ -211,7 +211,7 @@ func (s *Server) declareAlert(c *fiber.Ctx) error {
 	}
 	v := renderAlert(res.Loaded)
 	c.Set(fiber.HeaderLocation, "/api/alerts/"+id)
-	c.Set(fiber.HeaderETag, etag(res.Version))
+	c.Set(fiber.HeaderETag, etag(v.Version))
 	return c.Status(fiber.StatusCreated).JSON(v)
 }
 
@@ -221,13 +221,13 @@ func renderAlert(l command.Loaded) projections.AlertView {
 
 // alertAt is the precondition for alert changes: the alert exists and is
 // at the version the client saw.
-func alertAt(id string, seen int64) command.Precondition {
+func alertAt(id string, seen uint64) command.Precondition {
 	return func(l command.Loaded) error {
-		if l.Version == command.NoVersion {
+		if !l.Exists() {
 			return &errNotFound{what: "la alerta " + id}
 		}
-		if l.Version != seen {
-			return &staleError{current: renderAlert(l), etag: etag(l.Version)}
+		if l.Revision != seen {
+			return &staleError{current: renderAlert(l), etag: etag(l.Revision)}
 		}
 		return nil
 	}
@@ -297,11 +297,12 @@ func (s *Server) cancelAlert(c *fiber.Ctx) error {
 	return s.alertChange(c, id, seen, domain.CancelAlert{Reason: b.Reason, At: s.cfg.Commands.Now()})
 }
 
-func (s *Server) alertChange(c *fiber.Ctx, id string, seen int64, cmd domain.Command) error {
+func (s *Server) alertChange(c *fiber.Ctx, id string, seen uint64, cmd domain.Command) error {
 	res, err := s.execute(c, domain.AlertStream(id), alertAt(id, seen), cmd)
 	if err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderETag, etag(res.Version))
-	return c.JSON(renderAlert(res.Loaded))
+	v := renderAlert(res.Loaded)
+	c.Set(fiber.HeaderETag, etag(v.Version))
+	return c.JSON(v)
 }

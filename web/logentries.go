@@ -34,7 +34,7 @@ func (s *Server) getLogEntry(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderETag, etag(int64(e.Version)))
+	c.Set(fiber.HeaderETag, etag(e.Version))
 	return c.JSON(e)
 }
 
@@ -86,7 +86,7 @@ func (s *Server) addLogEntry(c *fiber.Ctx) error {
 	}
 	e := res.State.(*domain.Log).Entry(id)
 	c.Set(fiber.HeaderLocation, "/api/log/"+id)
-	c.Set(fiber.HeaderETag, etag(int64(e.Version)))
+	c.Set(fiber.HeaderETag, etag(e.Version))
 	return c.Status(fiber.StatusCreated).JSON(projections.LogEntryView{LogEntry: *e})
 }
 
@@ -123,8 +123,8 @@ func (s *Server) correctLogEntry(c *fiber.Ctx) error {
 		if e == nil {
 			return &errNotFound{what: "la novedad " + cur.ID}
 		}
-		if int64(e.Version) != seen {
-			return &staleError{current: projections.LogEntryView{LogEntry: *e}, etag: etag(int64(e.Version))}
+		if e.Version != seen {
+			return &staleError{current: projections.LogEntryView{LogEntry: *e}, etag: etag(e.Version)}
 		}
 		return nil
 	}
@@ -133,6 +133,6 @@ func (s *Server) correctLogEntry(c *fiber.Ctx) error {
 		return err
 	}
 	e := res.State.(*domain.Log).Entry(cur.ID)
-	c.Set(fiber.HeaderETag, etag(int64(e.Version)))
+	c.Set(fiber.HeaderETag, etag(e.Version))
 	return c.JSON(projections.LogEntryView{LogEntry: *e})
 }

@@ -50,7 +50,7 @@ func slotPrecondition(c *fiber.Ctx, date, slot string) (command.Precondition, er
 		return func(l command.Loaded) error {
 			r := l.State.(*domain.Roster)
 			if v, assigned := r.SlotVersion(slot); assigned {
-				return &staleError{current: renderSlot(l, date, slot), etag: etag(int64(v))}
+				return &staleError{current: renderSlot(l, date, slot), etag: etag(v)}
 			}
 			return nil
 		}, nil
@@ -61,8 +61,8 @@ func slotPrecondition(c *fiber.Ctx, date, slot string) (command.Precondition, er
 	}
 	return func(l command.Loaded) error {
 		r := l.State.(*domain.Roster)
-		if v, _ := r.SlotVersion(slot); int64(v) != seen {
-			return &staleError{current: renderSlot(l, date, slot), etag: etag(int64(v))}
+		if v, _ := r.SlotVersion(slot); v != seen {
+			return &staleError{current: renderSlot(l, date, slot), etag: etag(v)}
 		}
 		return nil
 	}, nil
@@ -112,7 +112,7 @@ func (s *Server) putShift(c *fiber.Ctx) error {
 		return err
 	}
 	out := renderSlot(res.Loaded, date, slot)
-	c.Set(fiber.HeaderETag, etag(int64(out.Version)))
+	c.Set(fiber.HeaderETag, etag(out.Version))
 	if out.Version == 1 {
 		c.Status(fiber.StatusCreated)
 	}
@@ -137,8 +137,8 @@ func (s *Server) deleteShift(c *fiber.Ctx) error {
 		if !assigned {
 			return &errNotFound{what: "el turno " + slot + " del " + date}
 		}
-		if int64(v) != seen {
-			return &staleError{current: renderSlot(l, date, slot), etag: etag(int64(v))}
+		if v != seen {
+			return &staleError{current: renderSlot(l, date, slot), etag: etag(v)}
 		}
 		return nil
 	}
@@ -147,6 +147,6 @@ func (s *Server) deleteShift(c *fiber.Ctx) error {
 		return err
 	}
 	out := renderSlot(res.Loaded, date, slot)
-	c.Set(fiber.HeaderETag, etag(int64(out.Version)))
+	c.Set(fiber.HeaderETag, etag(out.Version))
 	return c.JSON(out)
 }
