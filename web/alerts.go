@@ -219,20 +219,6 @@ func renderAlert(l command.Loaded) projections.AlertView {
 	return projections.NewAlertView(l.State.(*domain.Alert), *l.Last)
 }
 
-// alertAt is the precondition for alert changes: the alert exists and is
-// at the version the client saw.
-func alertAt(id string, seen uint64) command.Precondition {
-	return func(l command.Loaded) error {
-		if !l.Exists() {
-			return &errNotFound{what: "la alerta " + id}
-		}
-		if l.Revision != seen {
-			return &staleError{current: renderAlert(l), etag: etag(l.Revision)}
-		}
-		return nil
-	}
-}
-
 type editAlertBody struct {
 	Level       *string   `json:"level"`
 	Title       *string   `json:"title"`
@@ -252,7 +238,7 @@ func (s *Server) editAlert(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	seen, err := ifMatch(c)
+	version, err := ifMatch(c)
 	if err != nil {
 		return err
 	}
@@ -269,7 +255,7 @@ func (s *Server) editAlert(c *fiber.Ctx) error {
 		l := domain.Level(*b.Level)
 		cmd.Level = &l
 	}
-	return s.alertChange(c, id, seen, cmd)
+	return s.alertChange(c, id, version, cmd)
 }
 
 type cancelAlertBody struct {
@@ -284,7 +270,7 @@ func (s *Server) cancelAlert(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	seen, err := ifMatch(c)
+	version, err := ifMatch(c)
 	if err != nil {
 		return err
 	}
@@ -294,13 +280,14 @@ func (s *Server) cancelAlert(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	return s.alertChange(c, id, seen, domain.CancelAlert{Reason: b.Reason, At: s.cfg.Commands.Now()})
+	return s.alertChange(c, id, version, domain.CancelAlert{Reason: b.Reason, At: s.cfg.Commands.Now()})
 }
 
-func (s *Server) alertChange(c *fiber.Ctx, id string, seen uint64, cmd domain.Command) error {
-	res, err := s.execute(c, domain.AlertStream(id), alertAt(id, seen), cmd)
+// alertChange runs a change of an alert the client read at version.
+func (s *Server) alertChange(c *fiber.Ctx, id string, version uint64, cmd domain.Command) error {
+	res, err := s.execute(c, domain.AlertStream(id), command.IfVersion(command.Stream{}, version), cmd)
 	if err != nil {
-		return err
+		return notFound(err, "la alerta "+id)
 	}
 	v := renderAlert(res.Loaded)
 	c.Set(fiber.HeaderETag, etag(v.Version))

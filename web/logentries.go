@@ -105,7 +105,7 @@ func (s *Server) correctLogEntry(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	seen, err := ifMatch(c)
+	version, err := ifMatch(c)
 	if err != nil {
 		return err
 	}
@@ -118,19 +118,9 @@ func (s *Server) correctLogEntry(c *fiber.Ctx) error {
 		cat := domain.Category(*b.Category)
 		cmd.Category = &cat
 	}
-	pre := func(l command.Loaded) error {
-		e := l.State.(*domain.Log).Entry(cur.ID)
-		if e == nil {
-			return &errNotFound{what: "la novedad " + cur.ID}
-		}
-		if e.Version != seen {
-			return &staleError{current: projections.LogEntryView{LogEntry: *e}, etag: etag(e.Version)}
-		}
-		return nil
-	}
-	res, err := s.execute(c, domain.LogStream(cur.Date), pre, cmd)
+	res, err := s.execute(c, domain.LogStream(cur.Date), command.IfVersion(command.LogEntry{ID: cur.ID}, version), cmd)
 	if err != nil {
-		return err
+		return notFound(err, "la novedad "+cur.ID)
 	}
 	e := res.State.(*domain.Log).Entry(cur.ID)
 	c.Set(fiber.HeaderETag, etag(e.Version))

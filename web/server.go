@@ -292,8 +292,8 @@ func ifMatch(c *fiber.Ctx) (uint64, error) {
 func etag(v uint64) string { return `"` + strconv.FormatUint(v, 10) + `"` }
 
 // execute runs a command and, when it changed something, waits (bounded)
-// for the read model to apply it. A stale precondition comes back from
-// pre as a *staleError carrying the rendered current resource.
+// for the read model to apply it. A stale edit comes back from pre as a
+// *command.StaleError, which errorHandler renders as a 412.
 func (s *Server) execute(c *fiber.Ctx, stream string, pre command.Precondition, cmd domain.Command) (command.Result, error) {
 	res, err := s.cfg.Commands.Execute(c.UserContext(), stream, s.meta(c), pre, command.Command(cmd))
 	if err != nil {

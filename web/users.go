@@ -109,7 +109,7 @@ func (s *Server) editUser(c *fiber.Ctx) error {
 	if err != nil {
 		return &errNotFound{what: "el usuario " + c.Params("id")}
 	}
-	seen, err := ifMatch(c)
+	version, err := ifMatch(c)
 	if err != nil {
 		return err
 	}
@@ -149,23 +149,14 @@ func (s *Server) editUser(c *fiber.Ctx) error {
 		return &errBadRequest{detail: "nada que cambiar: indique role, password o disabled"}
 	}
 	stream := domain.UserStream(id.String())
-	pre := func(l command.Loaded) error {
-		if !l.Exists() {
-			return &errNotFound{what: "el usuario " + id.String()}
-		}
-		if l.Revision != seen {
-			return &staleError{current: renderUser(l), etag: etag(l.Revision)}
-		}
-		return nil
-	}
 	var res command.Result
 	for i, cmd := range cmds {
 		if i > 0 {
-			seen = res.Revision
+			version = res.Revision // a user's version is its stream's revision
 		}
-		r, err := s.cfg.Commands.Execute(c.UserContext(), stream, s.meta(c), pre, command.Command(cmd))
+		r, err := s.cfg.Commands.Execute(c.UserContext(), stream, s.meta(c), command.IfVersion(command.Stream{}, version), command.Command(cmd))
 		if err != nil {
-			return err
+			return notFound(err, "el usuario "+id.String())
 		}
 		res = r
 	}
