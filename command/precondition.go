@@ -30,7 +30,8 @@ func (Stream) String() string { return "" }
 
 // Slot is one slot of a day roster (stream roster-<Date>): its version
 // counts its changes and keeps growing when it is emptied, and it is there
-// while assigned.
+// while assigned. Date is carried so that a refusal can show the slot of a
+// day that has no roster yet.
 type Slot struct {
 	Date, Name string
 }
