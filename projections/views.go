@@ -79,7 +79,7 @@ type ShiftView struct {
 type ShiftChange struct {
 	Date    string     `json:"date"`
 	Slot    string     `json:"slot"`
-	Version int        `json:"version"`
+	Version uint64     `json:"version"`
 	Shift   *ShiftView `json:"shift"`
 }
 

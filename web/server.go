@@ -260,8 +260,9 @@ func jsonKind(k string) string {
 	return "un número"
 }
 
-// ifMatch parses If-Match: "n" (or W/"n"). A missing header is a 428.
-func ifMatch(c *fiber.Ctx) (int64, error) {
+// ifMatch parses If-Match: "n" (or W/"n"), the version the client read.
+// A missing header is a 428.
+func ifMatch(c *fiber.Ctx) (uint64, error) {
 	h := strings.TrimSpace(c.Get(fiber.HeaderIfMatch))
 	if h == "" {
 		return 0, errPreconditionRequired
@@ -271,14 +272,15 @@ func ifMatch(c *fiber.Ctx) (int64, error) {
 	if err != nil || n < 0 {
 		return 0, &errBadRequest{detail: `If-Match debe ser la versión entre comillas, p. ej. "3"`}
 	}
-	return n, nil
+	return uint64(n), nil
 }
 
-func etag(v int64) string { return `"` + strconv.FormatInt(v, 10) + `"` }
+// etag is the ETag of an item at version v.
+func etag(v uint64) string { return `"` + strconv.FormatUint(v, 10) + `"` }
 
 // execute runs a command and, when it changed something, waits (bounded)
-// for the read model to apply it. A stale precondition comes back from
-// pre as a *staleError carrying the rendered current resource.
+// for the read model to apply it. A stale edit comes back from pre as a
+// *command.StaleError, which errorHandler renders as a 412.
 func (s *Server) execute(c *fiber.Ctx, stream string, pre command.Precondition, cmd domain.Command) (command.Result, error) {
 	res, err := s.cfg.Commands.Execute(c.UserContext(), stream, s.meta(c), pre, command.Command(cmd))
 	if err != nil {

@@ -247,7 +247,7 @@ func TestARolledBackAppendLeavesNoHole(t *testing.T) {
 	if err != nil {
 		t.Fatalf("append: %v", err)
 	}
-	if r.Position != eventstore.Seq(1) || r.NextExpected != 0 {
+	if r.Position != eventstore.Seq(1) || r.Revision != 0 {
 		t.Errorf("append after a rollback: %+v, want revision 0 at position 1", r)
 	}
 	all, err := s.ReadAll(t.Context(), eventstore.Position{}, eventstore.Filter{}, 0)
