@@ -106,7 +106,7 @@ func adapter(path, port string) string {
 	return a
 }
 
-func isTestHelper(dep string) bool { return strings.Contains(dep, "testsvc") }
+func isTestHelper(dep string) bool { return strings.Contains(dep, "internal/testkit/") }
 
 // transportFree are the packages of ours that must not depend on an HTTP
 // or WebSocket transport, directly or not: a port package and its adapters
@@ -147,5 +147,62 @@ func TestPortsImportNoTransport(t *testing.T) {
 	}
 	if seen != len(transportFree) {
 		t.Fatalf("go list described %d of the %d packages %v", seen, len(transportFree), transportFree)
+	}
+}
+
+// domainMayImport are the only modules outside the standard library that
+// domain may depend on: golang.org/x/text, for the accent-insensitive
+// matching of place names (reference data). Anything else is I/O, a driver
+// or a framework, none of which belongs in the domain.
+var domainMayImport = []string{"golang.org/x/text/"}
+
+func TestDomainImportsOnlyTheStandardLibrary(t *testing.T) {
+	out, err := exec.Command("go", "list", "-e", "-json", module+"domain").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	var p pkg
+	if err := json.Unmarshal(out, &p); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Deps) == 0 {
+		t.Fatal("go list gave domain no dependencies; the test is not looking at it")
+	}
+	for _, d := range p.Deps {
+		first, _, _ := strings.Cut(d, "/")
+		if !strings.Contains(first, ".") {
+			continue // the standard library
+		}
+		allowed := false
+		for _, a := range domainMayImport {
+			allowed = allowed || strings.HasPrefix(d, a)
+		}
+		if !allowed {
+			t.Errorf("domain must import only the standard library and %v; it depends on %s", domainMayImport, d)
+		}
+	}
+}
+
+// Test helpers (internal/testkit) are for tests only: no package of the
+// build depends on them (go list's Deps do not include test imports).
+func TestNoBuildDependsOnTestHelpers(t *testing.T) {
+	out, err := exec.Command("go", "list", "-e", "-f", `{{.ImportPath}} {{join .Deps " "}}`, module+"...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) < 8 {
+		t.Fatalf("go list found only %d packages", len(lines))
+	}
+	for _, line := range lines {
+		self, deps, _ := strings.Cut(line, " ")
+		if under(strings.TrimPrefix(self, module), "internal/testkit") {
+			continue
+		}
+		for _, d := range strings.Fields(deps) {
+			if under(strings.TrimPrefix(d, module), "internal/testkit") {
+				t.Errorf("%s is built into the product but depends on the test helper %s", self, d)
+			}
+		}
 	}
 }

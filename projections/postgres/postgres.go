@@ -14,7 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/senapred-valparaiso/vigia/eventstore"
-	"github.com/senapred-valparaiso/vigia/internal/pgerr"
+	"github.com/senapred-valparaiso/vigia/internal/pg/pgerr"
 	"github.com/senapred-valparaiso/vigia/projections"
 )
 
