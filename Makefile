@@ -27,9 +27,10 @@ run-cluster: build
 	sleep 2; HUB_ADDR=:8082 HUB_DATA_DIR=data/cluster-b ./$(BIN) serve & \
 	wait
 
-## build: the one binary, bin/hub
+## build: the hub, bin/hub, and its load generator, bin/hub-bench (not part of a deployment)
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/hub
+	$(GO) build -trimpath -o $(dir $(BIN))hub-bench ./cmd/hub-bench
 
 ## test: vet, then every test with the race detector (integration tests need Postgres and Redis on 127.0.0.1; see README)
 test:
@@ -49,9 +50,9 @@ lint:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-## bench-hub: hub bench at its defaults, against a hub of its own (about 2-3 minutes; docs/benchmarks.md)
+## bench-hub: bin/hub-bench at its defaults, against a bin/hub serve of its own (about 2-3 minutes; docs/benchmarks.md)
 bench-hub: build
-	./$(BIN) bench
+	./$(dir $(BIN))hub-bench --hub ./$(BIN)
 
 ## screenshots: refresh docs/screenshots from a demo hub in headless Chromium
 screenshots:

@@ -58,8 +58,8 @@ func BenchmarkLoad(b *testing.B) {
 			b.ResetTimer()
 			for b.Loop() {
 				l, err := h.Load(b.Context(), domain.AlertStream(id))
-				if err != nil || l.Version != 99 {
-					b.Fatalf("load: version %d, %v", l.Version, err)
+				if err != nil || l.Revision != 99 {
+					b.Fatalf("load: revision %d, %v", l.Revision, err)
 				}
 			}
 		})
@@ -87,14 +87,14 @@ func BenchmarkEdit(b *testing.B) {
 					b.Error(err)
 					return
 				}
-				seen := l.Version // like an operator: If-Match is the ETag last answered
+				version := l.Revision // like an operator: If-Match is the ETag last answered
 				for i := 0; pb.Next(); i++ {
-					res, err := h.Execute(b.Context(), stream, benchMeta, command.IfVersion(seen), command.Command(retitle(1000+i)))
+					res, err := h.Execute(b.Context(), stream, benchMeta, command.IfVersion(command.Stream{}, version), command.Command(retitle(1000+i)))
 					if err != nil {
 						b.Error(err)
 						return
 					}
-					seen = res.Version
+					version = res.Revision
 				}
 			})
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "edits/s")

@@ -28,12 +28,12 @@ type cache struct {
 	streams map[string]*list.Element
 }
 
-// cached is one stream's folded state, as of its event Version.
+// cached is one stream's folded state, as of its revision.
 type cached struct {
-	stream  string
-	state   domain.Aggregate // private: never handed out
-	version int64
-	last    eventstore.Event
+	stream   string
+	state    domain.Aggregate // private: never handed out
+	revision uint64
+	last     eventstore.Event
 }
 
 func newCache(max int) *cache {
@@ -60,25 +60,25 @@ func (c *cache) get(stream string) (Loaded, bool) {
 	// e is immutable once stored: copying it outside the lock is safe.
 	state, _ := clone(e.state)
 	last := e.last
-	return Loaded{Stream: stream, State: state, Version: e.version, Last: &last}, true
+	return Loaded{Stream: stream, State: state, Revision: e.revision, Last: &last}, true
 }
 
-// put stores a copy of l, unless the cache already holds a later version
+// put stores a copy of l, unless the cache already holds a later revision
 // of the stream (a concurrent Load or Execute got further). A stream with
 // no events is not stored.
 func (c *cache) put(l Loaded) {
-	if c == nil || l.Version == NoVersion || l.Last == nil {
+	if c == nil || !l.Exists() {
 		return
 	}
 	state, ok := clone(l.State)
 	if !ok {
 		return
 	}
-	e := &cached{stream: l.Stream, state: state, version: l.Version, last: *l.Last}
+	e := &cached{stream: l.Stream, state: state, revision: l.Revision, last: *l.Last}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if el, ok := c.streams[l.Stream]; ok {
-		if el.Value.(*cached).version < e.version {
+		if el.Value.(*cached).revision < e.revision {
 			el.Value = e
 		}
 		c.order.MoveToFront(el)
@@ -112,7 +112,7 @@ func (c *cache) drop(stream string) {
 //   - Alert, User: Apply assigns fields (slices are replaced, never
 //     changed in place): a copy of the struct.
 //   - Informe: the same, but Apply appends to Received: a copy of that.
-//   - Roster: Apply writes into the Slots and Revisions maps (a Shift is
+//   - Roster: Apply writes into the Slots and SlotVersions maps (a Shift is
 //     replaced, never changed): copies of the maps.
 //   - Log: Apply appends to Entries (an entry is replaced on correction,
 //     never changed) and keeps an unexported index: a copy of the slice in
@@ -131,7 +131,7 @@ func clone(a domain.Aggregate) (domain.Aggregate, bool) {
 		c.Received = slices.Clone(a.Received) // Apply appends to it
 		return &c, true
 	case *domain.Roster:
-		return &domain.Roster{Date: a.Date, Slots: maps.Clone(a.Slots), Revisions: maps.Clone(a.Revisions)}, true
+		return &domain.Roster{Date: a.Date, Slots: maps.Clone(a.Slots), SlotVersions: maps.Clone(a.SlotVersions)}, true
 	case *domain.Log:
 		return &domain.Log{Date: a.Date, Entries: slices.Clone(a.Entries)}, true
 	}

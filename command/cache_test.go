@@ -134,7 +134,7 @@ func TestCloneKnowsEveryField(t *testing.T) {
 		reflect.TypeFor[domain.Alert]():   {"ID", "Hazard", "Level", "Status", "Scope", "Title", "Description", "Resolution", "DeclaredAt", "UpdatedAt", "CancelReason"},
 		reflect.TypeFor[domain.User]():    {"ID", "Username", "DisplayName", "Role", "PasswordHash", "Disabled", "CreatedAt", "UpdatedAt"},
 		reflect.TypeFor[domain.Informe](): {"Date", "Header", "Versions", "Received"},
-		reflect.TypeFor[domain.Roster]():  {"Date", "Slots", "Revisions"},
+		reflect.TypeFor[domain.Roster]():  {"Date", "Slots", "SlotVersions"},
 		reflect.TypeFor[domain.Log]():     {"Date", "Entries", "index", "indexed"},
 	}
 	for typ, want := range known {
@@ -156,8 +156,8 @@ func TestCloneKnowsEveryField(t *testing.T) {
 
 func TestCacheKeepsTheMostRecentlyUsed(t *testing.T) {
 	c := newCache(2)
-	put := func(stream string, version int64) {
-		c.put(Loaded{Stream: stream, State: domain.NewAggregate(stream), Version: version, Last: &eventstore.Event{Version: uint64(version)}})
+	put := func(stream string, revision uint64) {
+		c.put(Loaded{Stream: stream, State: domain.NewAggregate(stream), Revision: revision, Last: &eventstore.Event{Version: revision}})
 	}
 	put("alert-1", 0)
 	put("alert-2", 0)
@@ -172,8 +172,8 @@ func TestCacheKeepsTheMostRecentlyUsed(t *testing.T) {
 	}
 	put("alert-1", 5)
 	put("alert-1", 3) // an older fold arriving late does not replace a newer one
-	if l, _ := c.get("alert-1"); l.Version != 5 || l.Last.Version != 5 {
-		t.Errorf("alert-1 cached at %d (last %d), want 5", l.Version, l.Last.Version)
+	if l, _ := c.get("alert-1"); l.Revision != 5 || l.Last.Version != 5 {
+		t.Errorf("alert-1 cached at %d (last %d), want 5", l.Revision, l.Last.Version)
 	}
 	if n := c.order.Len(); n != 2 || len(c.streams) != 2 {
 		t.Errorf("cache holds %d (%d indexed), want 2", n, len(c.streams))

@@ -50,18 +50,27 @@ type Meta struct {
 	CausationID   string
 }
 
-// NoVersion is the version of a stream that has no events.
-const NoVersion int64 = -1
-
 // Loaded is an aggregate folded from its stream.
 type Loaded struct {
 	Stream string
 	State  domain.Aggregate
-	// Version is the revision of the stream's last event, NoVersion if none.
-	Version int64
+	// Revision is the revision of the stream's last event; meaningful only
+	// when the stream has events (Exists).
+	Revision uint64
 	// Last is the envelope of the stream's last event (nil if none): who
 	// changed it last, and when.
 	Last *eventstore.Event
+}
+
+// Exists reports whether the stream has events.
+func (l Loaded) Exists() bool { return l.Last != nil }
+
+// next is the revision of the stream's next event.
+func (l Loaded) next() uint64 {
+	if !l.Exists() {
+		return 0
+	}
+	return l.Revision + 1
 }
 
 // Result is what Execute did.
@@ -75,47 +84,30 @@ type Result struct {
 }
 
 // Precondition inspects the loaded state before Decide; an error stops the
-// command. Use it to compare the version the client saw (If-Match).
+// command. IfVersion, IfAbsent and IfVersionEvenIfAbsent check the version
+// of the item the client edits (its If-Match or If-None-Match).
 type Precondition func(l Loaded) error
-
-// ErrStale matches every *StaleError.
-var ErrStale = errors.New("stale version")
-
-// StaleError says the client's view is out of date; it carries the current
-// state so the caller can show what changed.
-type StaleError struct {
-	Loaded
-	// Seen is the version the client sent.
-	Seen string
-}
-
-func (e *StaleError) Error() string {
-	return fmt.Sprintf("%s: %s: client saw %s, current is %d", e.Stream, ErrStale, e.Seen, e.Version)
-}
-
-// Is makes errors.Is(err, ErrStale) true.
-func (e *StaleError) Is(target error) bool { return target == ErrStale }
 
 // Load reads and folds a stream. The returned state is the caller's own.
 //
 // With the cache (the default), a stream folded before is not read again
 // from its start: Load copies the cached state and reads and folds only
-// the events after its version, so it also sees what other handlers or
+// the events after its revision, so it also sees what other handlers or
 // processes appended meanwhile. After this handler's own Execute, Last is
 // the envelope Execute returned (its RecordedAt is the handler's clock).
 func (h *Handler) Load(ctx context.Context, stream string) (Loaded, error) {
 	l, cached := h.cache.get(stream)
 	if !cached {
-		l = Loaded{Stream: stream, State: domain.NewAggregate(stream), Version: NoVersion}
+		l = Loaded{Stream: stream, State: domain.NewAggregate(stream)}
 		if l.State == nil {
 			return l, fmt.Errorf("load %s: unknown stream type", stream)
 		}
 	}
-	events, err := h.store.ReadStream(ctx, stream, uint64(l.Version+1), eventstore.Forwards, 0)
+	events, err := h.store.ReadStream(ctx, stream, l.next(), eventstore.Forwards, 0)
 	if err != nil {
 		return l, fmt.Errorf("load %s: %w", stream, err)
 	}
-	if cached && len(events) > 0 && events[0].Version != uint64(l.Version+1) {
+	if cached && len(events) > 0 && events[0].Version != l.next() {
 		// Not the stream the cache knew (it cannot happen with these
 		// stores, which never delete): forget it and read it all.
 		h.cache.drop(stream)
@@ -128,7 +120,7 @@ func (h *Handler) Load(ctx context.Context, stream string) (Loaded, error) {
 			return l, fmt.Errorf("load %s@%d: %w", stream, events[i].Version, err)
 		}
 		l.State.Apply(e)
-		l.Version = int64(events[i].Version)
+		l.Revision = events[i].Version
 		l.Last = &events[i]
 	}
 	if len(events) > 0 {
@@ -176,8 +168,8 @@ func (h *Handler) Execute(ctx context.Context, stream string, meta Meta, pre Pre
 			}
 		}
 		expected := eventstore.NoStream
-		if l.Version != NoVersion {
-			expected = eventstore.Exact(uint64(l.Version))
+		if l.Exists() {
+			expected = eventstore.Exact(l.Revision)
 		}
 		res, err := h.store.Append(ctx, stream, expected, data...)
 		if errors.Is(err, eventstore.ErrWrongVersion) {
@@ -206,7 +198,7 @@ func (h *Handler) Execute(ctx context.Context, stream string, meta Meta, pre Pre
 func (h *Handler) result(l Loaded, evs []domain.Event, data []eventstore.EventData, res eventstore.AppendResult) (out Result, exact bool) {
 	out = Result{Loaded: l, Position: res.Position}
 	exact = true
-	first := res.NextExpected - uint64(len(evs)) + 1
+	first := res.Revision - uint64(len(evs)) + 1
 	for i, e := range evs {
 		if stored, err := domain.Decode(data[i].Type, data[i].Schema, data[i].Data); err == nil {
 			out.State.Apply(stored)
@@ -224,7 +216,7 @@ func (h *Handler) result(l Loaded, evs []domain.Event, data []eventstore.EventDa
 		}
 		out.Events = append(out.Events, env)
 	}
-	out.Version = int64(res.NextExpected)
+	out.Revision = res.Revision
 	out.Last = &out.Events[len(out.Events)-1]
 	return out, exact
 }
@@ -233,15 +225,4 @@ func (h *Handler) result(l Loaded, evs []domain.Event, data []eventstore.EventDa
 // the loaded state.
 func Command(c domain.Command) func(Loaded) (domain.Command, error) {
 	return func(Loaded) (domain.Command, error) { return c, nil }
-}
-
-// IfVersion is the usual precondition: the stream must be at the version
-// the client saw (its If-Match), else a *StaleError with the current state.
-func IfVersion(seen int64) Precondition {
-	return func(l Loaded) error {
-		if l.Version != seen {
-			return &StaleError{Loaded: l, Seen: fmt.Sprint(seen)}
-		}
-		return nil
-	}
 }

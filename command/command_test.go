@@ -71,11 +71,11 @@ func declare(t *testing.T, h *command.Handler) command.Result {
 	return res
 }
 
-func edit(t *testing.T, h *command.Handler, seen int64, title string) command.Result {
+func edit(t *testing.T, h *command.Handler, version uint64, title string) command.Result {
 	t.Helper()
-	res, err := h.Execute(t.Context(), alert, meta, command.IfVersion(seen), command.Command(domain.EditAlert{Title: &title, At: at}))
+	res, err := h.Execute(t.Context(), alert, meta, command.IfVersion(command.Stream{}, version), command.Command(domain.EditAlert{Title: &title, At: at}))
 	if err != nil {
-		t.Fatalf("edit %q at %d: %v", title, seen, err)
+		t.Fatalf("edit %q at %d: %v", title, version, err)
 	}
 	return res
 }
@@ -96,8 +96,8 @@ func sameLoad(t *testing.T, store eventstore.Store, got command.Loaded) {
 	if err != nil {
 		t.Fatalf("fresh load: %v", err)
 	}
-	if got.Version != want.Version || stateJSON(t, got) != stateJSON(t, want) {
-		t.Errorf("loaded %s at %d, a fresh fold is %s at %d", stateJSON(t, got), got.Version, stateJSON(t, want), want.Version)
+	if got.Exists() != want.Exists() || got.Revision != want.Revision || stateJSON(t, got) != stateJSON(t, want) {
+		t.Errorf("loaded %s at %d, a fresh fold is %s at %d", stateJSON(t, got), got.Revision, stateJSON(t, want), want.Revision)
 	}
 	if (got.Last == nil) != (want.Last == nil) || got.Last != nil && (got.Last.ID != want.Last.ID || got.Last.Version != want.Last.Version || got.Last.Actor != want.Last.Actor) {
 		t.Errorf("last event %+v, a fresh load's is %+v", got.Last, want.Last)
@@ -110,8 +110,8 @@ func TestLoadReadsOnlyTheTail(t *testing.T) {
 	store := &reads{Store: newStore(t)}
 	h := command.New(store)
 	res := declare(t, h)
-	res = edit(t, h, res.Version, "uno")
-	res = edit(t, h, res.Version, "dos")
+	res = edit(t, h, res.Revision, "uno")
+	res = edit(t, h, res.Revision, "dos")
 	l, err := h.Load(t.Context(), alert)
 	if err != nil {
 		t.Fatalf("load: %v", err)
@@ -120,8 +120,8 @@ func TestLoadReadsOnlyTheTail(t *testing.T) {
 		t.Errorf("load read from revision %d, want 3 (the stream holds 0..2)", from)
 	}
 	sameLoad(t, store, l)
-	if l.Version != 2 || l.State.(*domain.Alert).Title != "dos" {
-		t.Errorf("loaded %q at %d, want dos at 2", l.State.(*domain.Alert).Title, l.Version)
+	if l.Revision != 2 || l.State.(*domain.Alert).Title != "dos" {
+		t.Errorf("loaded %q at %d, want dos at 2", l.State.(*domain.Alert).Title, l.Revision)
 	}
 
 	off := &reads{Store: store.Store}
@@ -139,12 +139,12 @@ func TestLoadSeesAnotherWritersAppends(t *testing.T) {
 	store := newStore(t)
 	mine, theirs := command.New(store), command.New(store)
 	res := declare(t, mine)
-	edit(t, mine, res.Version, "mío")
+	edit(t, mine, res.Revision, "mío")
 	edit(t, theirs, 1, "suyo")
 
-	_, err := mine.Execute(t.Context(), alert, meta, command.IfVersion(1), command.Command(retitle(9)))
+	_, err := mine.Execute(t.Context(), alert, meta, command.IfVersion(command.Stream{}, 1), command.Command(retitle(9)))
 	var stale *command.StaleError
-	if !errors.As(err, &stale) || stale.Version != 2 || stale.State.(*domain.Alert).Title != "suyo" || stale.Last.Actor != meta.Actor {
+	if !errors.As(err, &stale) || stale.Actual != 2 || stale.Expected != 1 || stale.State.(*domain.Alert).Title != "suyo" || stale.Last.Actor != meta.Actor {
 		t.Fatalf("edit at 1 after theirs: %v, want stale at 2 with their title", err)
 	}
 	l, err := mine.Load(t.Context(), alert)
@@ -153,8 +153,8 @@ func TestLoadSeesAnotherWritersAppends(t *testing.T) {
 	}
 	sameLoad(t, store, l)
 	res = edit(t, mine, 2, "mío otra vez")
-	if res.Version != 3 {
-		t.Errorf("edit at 2 made version %d, want 3", res.Version)
+	if res.Revision != 3 {
+		t.Errorf("edit at 2 made version %d, want 3", res.Revision)
 	}
 }
 
@@ -172,16 +172,16 @@ func TestLoadedStateIsTheCallersOwn(t *testing.T) {
 	l.Last.Version = 42
 
 	res := edit(t, h, 0, "sigue vigente")
-	if a := res.State.(*domain.Alert); a.Status != domain.StatusVigente || res.Version != 1 {
-		t.Errorf("after changing a loaded copy, the edit gave %s at %d", a.Status, res.Version)
+	if a := res.State.(*domain.Alert); a.Status != domain.StatusVigente || res.Revision != 1 {
+		t.Errorf("after changing a loaded copy, the edit gave %s at %d", a.Status, res.Revision)
 	}
 	res.State.Apply(&domain.AlertCancelled{Reason: "en el resultado", At: at})
 	l, err = h.Load(t.Context(), alert)
 	if err != nil {
 		t.Fatalf("load: %v", err)
 	}
-	if a := l.State.(*domain.Alert); a.Status != domain.StatusVigente || l.Version != 1 || l.Last.Version != 1 {
-		t.Errorf("after changing a result, load gave %s at %d (last %d)", a.Status, l.Version, l.Last.Version)
+	if a := l.State.(*domain.Alert); a.Status != domain.StatusVigente || l.Revision != 1 || l.Last.Version != 1 {
+		t.Errorf("after changing a result, load gave %s at %d (last %d)", a.Status, l.Revision, l.Last.Version)
 	}
 	sameLoad(t, store, l)
 }
@@ -242,7 +242,7 @@ func TestConcurrentEditsThroughTheCache(t *testing.T) {
 	var (
 		wg   sync.WaitGroup
 		mu   sync.Mutex
-		wins = map[int64]int{}
+		wins = map[uint64]int{}
 	)
 	for op := range operators {
 		wg.Go(func() {
@@ -253,7 +253,7 @@ func TestConcurrentEditsThroughTheCache(t *testing.T) {
 					return
 				}
 				title := fmt.Sprintf("operador %d, edición %d", op, i)
-				res, err := h.Execute(context.Background(), alert, meta, command.IfVersion(l.Version), command.Command(domain.EditAlert{Title: &title, At: at}))
+				res, err := h.Execute(context.Background(), alert, meta, command.IfVersion(command.Stream{}, l.Revision), command.Command(domain.EditAlert{Title: &title, At: at}))
 				switch {
 				case errors.Is(err, command.ErrStale):
 				case err != nil:
@@ -261,7 +261,7 @@ func TestConcurrentEditsThroughTheCache(t *testing.T) {
 					return
 				default:
 					mu.Lock()
-					wins[res.Version]++
+					wins[res.Revision]++
 					mu.Unlock()
 				}
 			}
@@ -273,8 +273,8 @@ func TestConcurrentEditsThroughTheCache(t *testing.T) {
 		t.Fatalf("load: %v", err)
 	}
 	sameLoad(t, store, l)
-	if int64(len(wins)) != l.Version {
-		t.Errorf("%d versions won, the stream is at %d", len(wins), l.Version)
+	if uint64(len(wins)) != l.Revision {
+		t.Errorf("%d versions won, the stream is at %d", len(wins), l.Revision)
 	}
 	for v, n := range wins {
 		if n != 1 {

@@ -24,7 +24,7 @@ func UserID(username string) string {
 func (h *Handler) CreateUser(ctx context.Context, meta Meta, username, displayName, role, passwordHash string) (Result, error) {
 	id := UserID(username)
 	pre := func(l Loaded) error {
-		if l.Version != NoVersion {
+		if l.Exists() {
 			return &domain.RuleError{Code: "user_exists", Message: "ya existe un usuario con ese nombre"}
 		}
 		return nil

@@ -29,7 +29,7 @@ type LogEntry struct {
 	// By is the username of whoever wrote the entry.
 	By        string    `json:"by"`
 	At        time.Time `json:"at"`
-	Version   int       `json:"version"`
+	Version   uint64    `json:"version"`
 	Corrected bool      `json:"corrected"`
 	// CorrectedBy, CorrectedAt and Reason describe the latest correction.
 	CorrectedBy string    `json:"corrected_by,omitempty"`

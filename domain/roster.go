@@ -13,11 +13,12 @@ import (
 type Roster struct {
 	Date  string
 	Slots map[string]*Shift
-	// Revisions counts the changes of every slot ever touched, so a slot
-	// that was unassigned and assigned again keeps a growing version. It is
-	// exported so that a read model can store a Roster as JSON and resume
-	// its fold.
-	Revisions map[string]int
+	// SlotVersions counts the changes of every slot ever touched: a slot's
+	// version, which keeps growing when it is unassigned and assigned
+	// again. It is exported so that a read model can store a Roster as
+	// JSON and resume its fold; its JSON name is the one rows already
+	// stored use.
+	SlotVersions map[string]uint64 `json:"Revisions"`
 }
 
 // Shift is who is on duty in one slot.
@@ -28,15 +29,15 @@ type Shift struct {
 	Lead      string    `json:"lead"`
 	Operators []string  `json:"operators"`
 	Notes     string    `json:"notes"`
-	Version   int       `json:"version"`
+	Version   uint64    `json:"version"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-// SlotVersion is the number of changes a slot has had, and whether it is
-// currently assigned. It is the slot's ETag.
-func (r *Roster) SlotVersion(slot string) (version int, assigned bool) {
+// SlotVersion is the slot's version (the number of changes it has had),
+// and whether it is currently assigned. It is the slot's ETag.
+func (r *Roster) SlotVersion(slot string) (version uint64, assigned bool) {
 	_, assigned = r.Slots[slot]
-	return r.Revisions[slot], assigned
+	return r.SlotVersions[slot], assigned
 }
 
 // SortedShifts returns the assigned shifts by start time, then slot.
@@ -229,17 +230,17 @@ func (r *Roster) Apply(e Event) {
 	if r.Slots == nil {
 		r.Slots = map[string]*Shift{}
 	}
-	if r.Revisions == nil {
-		r.Revisions = map[string]int{}
+	if r.SlotVersions == nil {
+		r.SlotVersions = map[string]uint64{}
 	}
 	switch e := e.(type) {
 	case *ShiftAssigned:
 		r.Date = e.Date
-		r.Revisions[e.Slot]++
-		r.Slots[e.Slot] = &Shift{Slot: e.Slot, Start: e.Start, End: e.End, Lead: e.Lead, Operators: e.Operators, Notes: e.Notes, Version: r.Revisions[e.Slot], UpdatedAt: e.At}
+		r.SlotVersions[e.Slot]++
+		r.Slots[e.Slot] = &Shift{Slot: e.Slot, Start: e.Start, End: e.End, Lead: e.Lead, Operators: e.Operators, Notes: e.Notes, Version: r.SlotVersions[e.Slot], UpdatedAt: e.At}
 	case *ShiftUnassigned:
 		r.Date = e.Date
-		r.Revisions[e.Slot]++
+		r.SlotVersions[e.Slot]++
 		delete(r.Slots, e.Slot)
 	}
 }

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 )
@@ -100,5 +101,17 @@ func TestRosterSlotVersions(t *testing.T) {
 	}
 	if v, _ := r.SlotVersion("dia"); v != 3 {
 		t.Fatalf("got version %d, want 3", v)
+	}
+}
+
+// Read models store a Roster as JSON (the Postgres one in its state
+// table): a field renamed in Go must keep the name stored rows use.
+func TestRosterJSONNames(t *testing.T) {
+	b, err := json.Marshal(&Roster{Date: "2026-01-15", Slots: map[string]*Shift{}, SlotVersions: map[string]uint64{"dia": 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(b), `{"Date":"2026-01-15","Slots":{},"Revisions":{"dia":2}}`; got != want {
+		t.Fatalf("got %s, want %s", got, want)
 	}
 }

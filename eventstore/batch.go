@@ -269,5 +269,5 @@ func Retried(stream string, expected Expected, events []EventData, found map[uui
 		return AppendResult{}, fmt.Errorf("%w: stored at revision %d, not where %s puts them", ErrDuplicateEvent, first.Version, expected)
 	}
 	last := found[events[len(events)-1].ID]
-	return AppendResult{NextExpected: last.Version, Position: Seq(last.Position)}, nil
+	return AppendResult{Revision: last.Version, Position: Seq(last.Position)}, nil
 }

@@ -22,7 +22,7 @@ func events(n int) []EventData {
 
 // writer runs q's writer, handing each batch it commits to batches, until
 // the returned stop is called; commit answers each append with its index
-// in the batch as NextExpected. hold, if not nil, is waited on before each
+// in the batch as Revision. hold, if not nil, is waited on before each
 // batch is answered.
 func writer(t *testing.T, q *GroupCommit[int], hold <-chan struct{}) (batches <-chan []int, stop func()) {
 	t.Helper()
@@ -36,7 +36,7 @@ func writer(t *testing.T, q *GroupCommit[int], hold <-chan struct{}) (batches <-
 		outcomes := make([]Outcome, len(batch))
 		for i, r := range batch {
 			ids[i] = r.Payload
-			outcomes[i] = Outcome{Result: AppendResult{NextExpected: uint64(i)}, Wrote: true}
+			outcomes[i] = Outcome{Result: AppendResult{Revision: uint64(i)}, Wrote: true}
 		}
 		out <- ids
 		AnswerAll(batch, outcomes)
@@ -67,7 +67,7 @@ func TestGroupCommitBatchesInOrder(t *testing.T) {
 		t.Fatalf("batch %v, want [0 1 2 3 4]", got)
 	}
 	res, err := q.Append(t.Context(), NewRequest("s", Any, events(1), 5), errTestClosed)
-	if err != nil || res.NextExpected != 0 {
+	if err != nil || res.Revision != 0 {
 		t.Fatalf("append: %+v, %v; want the answer of a batch of its own", res, err)
 	}
 }
@@ -143,10 +143,10 @@ func TestGroupCommitWithdrawal(t *testing.T) {
 	}
 	// first's caller gives up, but first was taken: it gets the answer.
 	close(hold)
-	if res, err := q.Wait(gone, first, errTestClosed); err != nil || res.NextExpected != 0 {
+	if res, err := q.Wait(gone, first, errTestClosed); err != nil || res.Revision != 0 {
 		t.Fatalf("taken append: %+v, %v; want its answer", res, err)
 	}
-	if res, err := q.Wait(t.Context(), last, errTestClosed); err != nil || res.NextExpected != 0 {
+	if res, err := q.Wait(t.Context(), last, errTestClosed); err != nil || res.Revision != 0 {
 		t.Fatalf("last append: %+v, %v; want its answer", res, err)
 	}
 	if got := fmt.Sprint(<-batches, <-batches); got != "[0] [2]" {
@@ -213,7 +213,7 @@ func TestGroupCommitClosed(t *testing.T) {
 func TestRetried(t *testing.T) {
 	es := events(2)
 	found := map[uuid.UUID]Stored{es[0].ID: {"s", 3, 10}, es[1].ID: {"s", 4, 11}}
-	if res, err := Retried("s", Exact(2), es, found); err != nil || res != (AppendResult{NextExpected: 4, Position: Seq(11)}) {
+	if res, err := Retried("s", Exact(2), es, found); err != nil || res != (AppendResult{Revision: 4, Position: Seq(11)}) {
 		t.Errorf("exact retry: %+v, %v; want the original result", res, err)
 	}
 	for name, tc := range map[string]struct {

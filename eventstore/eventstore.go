@@ -141,9 +141,9 @@ type Event struct {
 
 // AppendResult describes a successful append.
 type AppendResult struct {
-	// NextExpected is the stream's revision after the append: the version of
-	// its last event.
-	NextExpected uint64
+	// Revision is the stream's revision after the append: the revision of
+	// its last event (EventStoreDB calls it the next expected version).
+	Revision uint64
 	// Position is the global position of the last appended event.
 	Position Position
 }

@@ -7,7 +7,7 @@ import (
 
 	"github.com/senapred-valparaiso/vigia/domain"
 	"github.com/senapred-valparaiso/vigia/eventstore"
-	"github.com/senapred-valparaiso/vigia/internal/testgen"
+	"github.com/senapred-valparaiso/vigia/internal/testkit/testgen"
 	"github.com/senapred-valparaiso/vigia/projections"
 	"github.com/senapred-valparaiso/vigia/projections/memory"
 )

@@ -13,12 +13,13 @@
 //
 // The Projector subscribes to the store's $all from the read model's
 // checkpoint, applies each batch of events and its checkpoint atomically,
-// and only then hands the Changes to its notifier, so a client that reacts
-// to a push and reads back always sees the change. Read models live in
+// and only then hands the Changes' notices to its notifier, so a client
+// that reacts to a push and reads back always sees the change. Read models live in
 // memory (rebuilt from the log at start) or, when scaled out, in Postgres:
 // a SharedReadModel, which one hub instance's projector applies to at a
 // time while the others stand by, following its checkpoint.
 //
-// Imports domain and eventstore only; it publishes through its own Notifier
-// interface, which cmd/hub adapts to the realtime broker.
+// Imports domain, eventstore and notice only. It publishes through its own
+// Notifier interface, which takes a notice.Message (Change.Notice): the
+// realtime.Publisher beside the broker satisfies it.
 package projections

@@ -6,6 +6,7 @@ import (
 
 	"github.com/senapred-valparaiso/vigia/domain"
 	"github.com/senapred-valparaiso/vigia/eventstore"
+	"github.com/senapred-valparaiso/vigia/notice"
 )
 
 // StreamState is the fold of one stream as every read model keeps it: the
@@ -109,7 +110,7 @@ func (s *StreamState) apply(ev eventstore.Event, e domain.Event) (Change, bool) 
 			typ = "alert.cancelled"
 		}
 		v := a.View()
-		c := Change{Topic: TopicAlerts, Type: typ, Region: v.Region, Comunas: a.Alert.Scope.ComunaCodes(), Data: v}
+		c := Change{Topic: notice.TopicAlerts, Type: typ, Region: v.Region, Comunas: a.Alert.Scope.ComunaCodes(), Data: v}
 		if _, moved := e.(*domain.AlertScopeChanged); moved {
 			c.PrevComunas = prev.ComunaCodes()
 			c.PrevRegion = prev.Region || len(c.PrevComunas) == 0
@@ -132,7 +133,7 @@ func (s *StreamState) apply(ev eventstore.Event, e domain.Event) (Change, bool) 
 		if sh, ok := r.Roster.Slots[slot]; ok {
 			ch.Shift = &ShiftView{Date: date, Shift: *sh, UpdatedBy: ev.Actor.Username}
 		}
-		return Change{Topic: TopicShifts, Type: "shift.updated", Data: ch}, true
+		return Change{Topic: notice.TopicShifts, Type: "shift.updated", Data: ch}, true
 	case *domain.LogEntryAdded, *domain.LogEntryCorrected:
 		if s.Log == nil {
 			s.Log = &domain.Log{}
@@ -157,13 +158,13 @@ func (s *StreamState) apply(ev eventstore.Event, e domain.Event) (Change, bool) 
 		if entry == nil {
 			return Change{}, false
 		}
-		return Change{Topic: TopicLog, Type: typ, Comunas: entry.Comunas, PrevRegion: prevAll, PrevComunas: prev, Data: LogEntryView{*entry}}, true
+		return Change{Topic: notice.TopicLog, Type: typ, Comunas: entry.Comunas, PrevRegion: prevAll, PrevComunas: prev, Data: LogEntryView{*entry}}, true
 	case *domain.InformeReceived:
 		if s.Informe == nil {
 			s.Informe = &domain.Informe{}
 		}
 		s.Informe.Apply(e)
-		return Change{Topic: TopicInformes, Type: "informe.received", Data: *s.Informe.Header}, true
+		return Change{Topic: notice.TopicInformes, Type: "informe.received", Data: *s.Informe.Header}, true
 	case *domain.UserCreated, *domain.UserRoleChanged, *domain.UserPasswordChanged, *domain.UserDisabled:
 		if s.User == nil {
 			s.User = &UserState{}

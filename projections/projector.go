@@ -11,6 +11,7 @@ import (
 
 	"github.com/senapred-valparaiso/vigia/domain"
 	"github.com/senapred-valparaiso/vigia/eventstore"
+	"github.com/senapred-valparaiso/vigia/notice"
 )
 
 // ReadModel is what the projector writes to. Apply must commit the events'
@@ -48,10 +49,10 @@ type Lease interface {
 	Release() error
 }
 
-// Notifier receives change notices after they are committed. A broker
-// adapter in cmd/hub satisfies it.
+// Notifier receives change notices after they are committed, from one
+// goroutine, in position order. realtime.Publisher satisfies it.
 type Notifier interface {
-	Notify(ctx context.Context, c Change) error
+	Notify(ctx context.Context, m notice.Message) error
 }
 
 // Projector keeps a read model up to date with the event store. Over a
@@ -405,13 +406,22 @@ func (p *Projector) follow(ctx context.Context) error {
 		p.setApplied(buf[len(buf)-1].Position)
 		if p.notifier != nil {
 			for _, c := range changes {
-				if err := p.notifier.Notify(ctx, c); err != nil {
+				if err := p.notify(ctx, c); err != nil {
 					// The read model is the truth; clients heal gaps from it.
 					p.log.Warn().Err(err).Str("position", c.Position.String()).Msg("change notice not published")
 				}
 			}
 		}
 	}
+}
+
+// notify hands c's notice, if it has one, to the notifier.
+func (p *Projector) notify(ctx context.Context, c Change) error {
+	m, ok, err := c.Notice()
+	if !ok || err != nil {
+		return err
+	}
+	return p.notifier.Notify(ctx, m)
 }
 
 func (p *Projector) setApplied(pos eventstore.Position) {

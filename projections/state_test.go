@@ -2,6 +2,7 @@ package projections_test
 
 import (
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"reflect"
 	"sync"
@@ -14,26 +15,27 @@ import (
 	"github.com/senapred-valparaiso/vigia/domain"
 	"github.com/senapred-valparaiso/vigia/eventstore"
 	"github.com/senapred-valparaiso/vigia/eventstore/sqlite"
+	"github.com/senapred-valparaiso/vigia/notice"
 	"github.com/senapred-valparaiso/vigia/projections"
 	"github.com/senapred-valparaiso/vigia/projections/memory"
 )
 
 type recorder struct {
 	mu      sync.Mutex
-	changes []projections.Change
+	notices []notice.Message
 }
 
-func (r *recorder) Notify(_ context.Context, c projections.Change) error {
+func (r *recorder) Notify(_ context.Context, m notice.Message) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.changes = append(r.changes, c)
+	r.notices = append(r.notices, m)
 	return nil
 }
 
-func (r *recorder) snapshot() []projections.Change {
+func (r *recorder) snapshot() []notice.Message {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]projections.Change(nil), r.changes...)
+	return append([]notice.Message(nil), r.notices...)
 }
 
 var meta = command.Meta{Actor: eventstore.Actor{ID: "u1", Username: "ana", Role: "operator"}}
@@ -92,10 +94,13 @@ func TestProjectorRebuildsAndNotifies(t *testing.T) {
 	if len(got) != 2 {
 		t.Fatalf("got %d notices, want one per live event (2): %+v", len(got), got)
 	}
-	if got[0].Topic != "alerts" || got[0].Type != "alert.updated" || got[0].Position != res.Position {
+	if got[0].Topic != "alerts" || got[0].Type != "alert.updated" || got[0].Position != res.Position.String() {
 		t.Fatalf("got %+v", got[0])
 	}
-	v := got[0].Data.(projections.AlertView)
+	var v projections.AlertView
+	if err := json.Unmarshal(got[0].Data, &v); err != nil {
+		t.Fatal(err)
+	}
 	if v.Level != "roja" || v.Version != 1 || !reflect.DeepEqual(got[0].Comunas, domain.Scope{Provincias: []string{"056"}}.ComunaCodes()) {
 		t.Fatalf("got %+v comunas %v", v, got[0].Comunas)
 	}

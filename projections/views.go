@@ -1,11 +1,34 @@
 package projections
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
 	"time"
 
 	"github.com/senapred-valparaiso/vigia/domain"
 	"github.com/senapred-valparaiso/vigia/eventstore"
+	"github.com/senapred-valparaiso/vigia/notice"
 )
+
+// Queries is what a read model answers: the rows the API, the live
+// snapshots and logging in read. Both read models, projections/memory and
+// projections/postgres, implement it, so it is declared here, once, beside
+// the row types it returns, rather than by each of its users.
+type Queries interface {
+	// Alerts lists the alerts of a status: vigente, cancelada or StatusAll.
+	Alerts(ctx context.Context, status string) ([]AlertView, error)
+	Alert(ctx context.Context, id string) (AlertView, bool, error)
+	// Shifts is a day's roster (YYYY-MM-DD); Log its novedades.
+	Shifts(ctx context.Context, date string) ([]ShiftView, error)
+	Log(ctx context.Context, date string) ([]LogEntryView, error)
+	LogEntry(ctx context.Context, id string) (LogEntryView, bool, error)
+	UserByName(ctx context.Context, username string) (UserView, bool, error)
+	UserByID(ctx context.Context, id string) (UserView, bool, error)
+	Users(ctx context.Context) ([]UserView, error)
+	Audit(ctx context.Context, q AuditQuery) ([]AuditRecord, error)
+}
 
 // AlertView is an alert as the public API reads it.
 type AlertView struct {
@@ -56,7 +79,7 @@ type ShiftView struct {
 type ShiftChange struct {
 	Date    string     `json:"date"`
 	Slot    string     `json:"slot"`
-	Version int        `json:"version"`
+	Version uint64     `json:"version"`
 	Shift   *ShiftView `json:"shift"`
 }
 
@@ -78,10 +101,12 @@ type UserView struct {
 	Version uint64 `json:"version"`
 }
 
-// Change is the notice the projector hands its notifier after an event is
-// applied and committed.
+// Change is what applying one event changed in a read model: its row, and
+// the territory it concerns now and before. After the event commits, the
+// projector hands its notifier the Change's Notice.
 type Change struct {
-	// Topic is "alerts", "shifts", "log", "informes" or "users".
+	// Topic is one of notice's topics (notice.TopicAlerts, …) or
+	// TopicUsers.
 	Topic string
 	// Type is the message type, e.g. "alert.updated".
 	Type     string
@@ -101,11 +126,43 @@ type Change struct {
 	Data any
 }
 
-// Topics a Change may carry.
-const (
-	TopicAlerts   = "alerts"
-	TopicShifts   = "shifts"
-	TopicLog      = "log"
-	TopicInformes = "informes"
-	TopicUsers    = "users"
-)
+// Notice is the change notice c is published as, and false for a change
+// that is not published (TopicUsers: user changes are not pushed to
+// browsers). Its Data is the row as JSON; Prev is left to the publisher.
+func (c Change) Notice() (notice.Message, bool, error) {
+	if c.Topic == TopicUsers {
+		return notice.Message{}, false, nil
+	}
+	data, err := json.Marshal(c.Data)
+	if err != nil {
+		return notice.Message{}, false, fmt.Errorf("notice %s: %w", c.Type, err)
+	}
+	region, comunas := c.scope()
+	return notice.Message{
+		Type: c.Type, Topic: c.Topic, Position: c.Position.String(),
+		Comunas: comunas, Region: region, Data: data,
+	}, true, nil
+}
+
+// scope is whom a change's notice must reach: the territory the row
+// concerns now and, when the change moved it, the one it concerned before,
+// so a display filtered by the old comunas hears that the row left them
+// (the row itself shows the new ones, and the display drops it). Region, or
+// no comunas at all, reaches every display.
+func (c Change) scope() (region bool, comunas []string) {
+	switch {
+	case c.Region || c.PrevRegion:
+		return true, c.Comunas
+	case len(c.PrevComunas) == 0 || len(c.Comunas) == 0:
+		return false, c.Comunas // not moved, or it now concerns every display
+	}
+	comunas = make([]string, 0, len(c.Comunas)+len(c.PrevComunas))
+	comunas = append(append(comunas, c.Comunas...), c.PrevComunas...)
+	slices.Sort(comunas)
+	return false, slices.Compact(comunas)
+}
+
+// TopicUsers is the topic of user changes. It is the read model's own, not a
+// notice.Topic: user changes are never published (Change.Notice). The
+// topics that are published are defined once, in package notice.
+const TopicUsers = "users"

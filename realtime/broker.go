@@ -2,64 +2,13 @@ package realtime
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-)
 
-// Topics a Message can belong to and a WebSocket client can ask for. A
-// message whose Topic is none of these reaches no client.
-const (
-	TopicAlerts   = "alerts"   // alert declared, updated or cancelled
-	TopicShifts   = "shifts"   // duty roster changes
-	TopicLog      = "log"      // operators' log (novedades)
-	TopicInformes = "informes" // the daily informe
+	"github.com/senapred-valparaiso/vigia/notice"
 )
-
-// Topics returns every topic, in the order a client without a topics
-// parameter is subscribed to them. The slice is fresh: callers may keep it.
-func Topics() []string {
-	return []string{TopicAlerts, TopicShifts, TopicLog, TopicInformes}
-}
 
 // ErrClosed is returned by Publish and Subscribe on a broker after Close.
 var ErrClosed = errors.New("realtime: broker closed")
-
-// Message is one change notice. The projector publishes one after each applied
-// event commits, so a client that reacts to it and reads back over HTTP sees the
-// change.
-//
-// On the WebSocket only Type, Position and Data travel, as
-// {"type":"alert.updated","position":"…","data":{…}}; Topic, Comunas and Region
-// are routing metadata the hub filters on (a broker adapter that crosses a
-// process boundary carries them in its own wire format).
-//
-// A Message is shared, not copied, between subscribers of an in-process
-// broker: after Publish neither the publisher nor any subscriber may modify
-// Comunas or Data.
-type Message struct {
-	// Type names the change, e.g. "alert.updated", "shift.assigned",
-	// "log.added". The hub itself sends "hello", "snapshot" and "pong".
-	Type string `json:"type"`
-	// Topic is one of the Topic constants.
-	Topic string `json:"-"`
-	// Position is the opaque resume token of the event the notice is about:
-	// the hub only compares positions for equality, never orders them. One
-	// event gives one notice, so positions are unique; if several messages
-	// share a position, a resume continues after the last of them.
-	Position string `json:"position,omitempty"`
-	// Comunas are the CUT codes (e.g. "05101") the change concerns. Empty
-	// means the change is not territorial and passes every comuna filter.
-	Comunas []string `json:"-"`
-	// Region means the change concerns the whole region, hence every comuna.
-	Region bool `json:"-"`
-	// Data is the new read-model row (or whatever the Type defines), as JSON.
-	Data json.RawMessage `json:"data,omitempty"`
-	// Prev is the position of the message the same publisher sent before
-	// this one ("" for its first). It chains a publisher's messages so a
-	// hub can tell that one went missing (pub/sub is at-most-once) and
-	// resynchronise its clients instead of silently skipping a change.
-	Prev string `json:"-"`
-}
 
 // Broker carries change notices from the projector to every hub instance. It
 // is the port; adapters live in realtime/memory (in-process) and
@@ -93,12 +42,12 @@ type Message struct {
 //     Publish and Subscribe return an error matching ErrClosed.
 type Broker interface {
 	// Publish hands m to every current subscription.
-	Publish(ctx context.Context, m Message) error
+	Publish(ctx context.Context, m notice.Message) error
 	// Subscribe returns a channel with every message published after
 	// Subscribe returns, in publish order per publisher. The channel is
 	// closed when ctx ends, when the broker closes, or when the subscription
 	// lost messages (see the contract above).
-	Subscribe(ctx context.Context) (<-chan Message, error)
+	Subscribe(ctx context.Context) (<-chan notice.Message, error)
 	// Close ends every subscription, closing their channels, and releases
 	// the broker's resources. It does not close connections it was given.
 	Close() error

@@ -87,8 +87,7 @@ func (s *Server) encodeAlerts(ctx context.Context, status string, pos eventstore
 // changed, so caching there could serve a list older than the database,
 // and another instance's write would not be visible in a read after it.
 func (s *Server) listsCacheable() bool {
-	l, ok := s.cfg.Projector.(interface{ Leading() bool })
-	return ok && l.Leading()
+	return s.cfg.Projector.Leading()
 }
 
 // alertLists holds the encoded GET /api/alerts of each status.
@@ -172,7 +171,7 @@ func (s *Server) getAlert(c *fiber.Ctx) error {
 	if !ok {
 		return &errNotFound{what: "la alerta " + id}
 	}
-	tag := etag(int64(a.Version))
+	tag := etag(a.Version)
 	c.Set(fiber.HeaderETag, tag)
 	if c.Get(fiber.HeaderIfNoneMatch) == tag {
 		return c.SendStatus(fiber.StatusNotModified)
@@ -211,26 +210,12 @@ func (s *Server) declareAlert(c *fiber.Ctx) error {
 	}
 	v := renderAlert(res.Loaded)
 	c.Set(fiber.HeaderLocation, "/api/alerts/"+id)
-	c.Set(fiber.HeaderETag, etag(res.Version))
+	c.Set(fiber.HeaderETag, etag(v.Version))
 	return c.Status(fiber.StatusCreated).JSON(v)
 }
 
 func renderAlert(l command.Loaded) projections.AlertView {
 	return projections.NewAlertView(l.State.(*domain.Alert), *l.Last)
-}
-
-// alertAt is the precondition for alert changes: the alert exists and is
-// at the version the client saw.
-func alertAt(id string, seen int64) command.Precondition {
-	return func(l command.Loaded) error {
-		if l.Version == command.NoVersion {
-			return &errNotFound{what: "la alerta " + id}
-		}
-		if l.Version != seen {
-			return &staleError{current: renderAlert(l), etag: etag(l.Version)}
-		}
-		return nil
-	}
 }
 
 type editAlertBody struct {
@@ -252,7 +237,7 @@ func (s *Server) editAlert(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	seen, err := ifMatch(c)
+	version, err := ifMatch(c)
 	if err != nil {
 		return err
 	}
@@ -269,7 +254,7 @@ func (s *Server) editAlert(c *fiber.Ctx) error {
 		l := domain.Level(*b.Level)
 		cmd.Level = &l
 	}
-	return s.alertChange(c, id, seen, cmd)
+	return s.alertChange(c, id, version, cmd)
 }
 
 type cancelAlertBody struct {
@@ -284,7 +269,7 @@ func (s *Server) cancelAlert(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	seen, err := ifMatch(c)
+	version, err := ifMatch(c)
 	if err != nil {
 		return err
 	}
@@ -294,14 +279,16 @@ func (s *Server) cancelAlert(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	return s.alertChange(c, id, seen, domain.CancelAlert{Reason: b.Reason, At: s.cfg.Commands.Now()})
+	return s.alertChange(c, id, version, domain.CancelAlert{Reason: b.Reason, At: s.cfg.Commands.Now()})
 }
 
-func (s *Server) alertChange(c *fiber.Ctx, id string, seen int64, cmd domain.Command) error {
-	res, err := s.execute(c, domain.AlertStream(id), alertAt(id, seen), cmd)
+// alertChange runs a change of an alert the client read at version.
+func (s *Server) alertChange(c *fiber.Ctx, id string, version uint64, cmd domain.Command) error {
+	res, err := s.execute(c, domain.AlertStream(id), command.IfVersion(command.Stream{}, version), cmd)
 	if err != nil {
-		return err
+		return notFound(err, "la alerta "+id)
 	}
-	c.Set(fiber.HeaderETag, etag(res.Version))
-	return c.JSON(renderAlert(res.Loaded))
+	v := renderAlert(res.Loaded)
+	c.Set(fiber.HeaderETag, etag(v.Version))
+	return c.JSON(v)
 }

@@ -34,7 +34,7 @@ func (s *Server) getLogEntry(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderETag, etag(int64(e.Version)))
+	c.Set(fiber.HeaderETag, etag(e.Version))
 	return c.JSON(e)
 }
 
@@ -86,7 +86,7 @@ func (s *Server) addLogEntry(c *fiber.Ctx) error {
 	}
 	e := res.State.(*domain.Log).Entry(id)
 	c.Set(fiber.HeaderLocation, "/api/log/"+id)
-	c.Set(fiber.HeaderETag, etag(int64(e.Version)))
+	c.Set(fiber.HeaderETag, etag(e.Version))
 	return c.Status(fiber.StatusCreated).JSON(projections.LogEntryView{LogEntry: *e})
 }
 
@@ -105,7 +105,7 @@ func (s *Server) correctLogEntry(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	seen, err := ifMatch(c)
+	version, err := ifMatch(c)
 	if err != nil {
 		return err
 	}
@@ -118,21 +118,11 @@ func (s *Server) correctLogEntry(c *fiber.Ctx) error {
 		cat := domain.Category(*b.Category)
 		cmd.Category = &cat
 	}
-	pre := func(l command.Loaded) error {
-		e := l.State.(*domain.Log).Entry(cur.ID)
-		if e == nil {
-			return &errNotFound{what: "la novedad " + cur.ID}
-		}
-		if int64(e.Version) != seen {
-			return &staleError{current: projections.LogEntryView{LogEntry: *e}, etag: etag(int64(e.Version))}
-		}
-		return nil
-	}
-	res, err := s.execute(c, domain.LogStream(cur.Date), pre, cmd)
+	res, err := s.execute(c, domain.LogStream(cur.Date), command.IfVersion(command.LogEntry{ID: cur.ID}, version), cmd)
 	if err != nil {
-		return err
+		return notFound(err, "la novedad "+cur.ID)
 	}
 	e := res.State.(*domain.Log).Entry(cur.ID)
-	c.Set(fiber.HeaderETag, etag(int64(e.Version)))
+	c.Set(fiber.HeaderETag, etag(e.Version))
 	return c.JSON(projections.LogEntryView{LogEntry: *e})
 }

@@ -11,8 +11,10 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/senapred-valparaiso/vigia/auth"
+	"github.com/senapred-valparaiso/vigia/command"
 	"github.com/senapred-valparaiso/vigia/domain"
 	"github.com/senapred-valparaiso/vigia/eventstore"
+	"github.com/senapred-valparaiso/vigia/projections"
 )
 
 // Problem is an RFC 9457 problem details body.
@@ -44,18 +46,43 @@ func badRequest(detail string) error { return &errBadRequest{detail: detail} }
 // errPreconditionRequired: a change without If-Match.
 var errPreconditionRequired = errors.New("precondition required")
 
-// staleError: the client's version is out of date.
-type staleError struct {
-	current any
-	etag    string
-}
-
-func (e *staleError) Error() string { return "stale version, current " + e.etag }
-
 // errNotFound is a missing resource with what was looked for.
 type errNotFound struct{ what string }
 
 func (e *errNotFound) Error() string { return e.what + " not found" }
+
+// notFound says what a command did not find: an error matching
+// domain.ErrNotFound (a precondition's missing item) becomes a 404 naming
+// what; any other error is returned as it is.
+func notFound(err error, what string) error {
+	if errors.Is(err, domain.ErrNotFound) {
+		return &errNotFound{what: what}
+	}
+	return err
+}
+
+// current renders the resource a stale edit was refused on, as a GET of
+// it reads: the body of the 412.
+func current(st *command.StaleError) any {
+	switch item := st.Item.(type) {
+	case command.Slot:
+		return renderSlot(st.Loaded, item.Date, item.Name)
+	case command.LogEntry:
+		if lg, ok := st.State.(*domain.Log); ok {
+			if e := lg.Entry(item.ID); e != nil {
+				return projections.LogEntryView{LogEntry: *e}
+			}
+		}
+		return nil
+	}
+	switch st.State.(type) {
+	case *domain.Alert:
+		return renderAlert(st.Loaded)
+	case *domain.User:
+		return renderUser(st.Loaded)
+	}
+	return nil
+}
 
 // errDependencyDown wraps a failure of a store the request needed (sessions
 // in Redis, read models in Postgres): 503, retry later.
@@ -83,7 +110,7 @@ func errorHandler(log zerolog.Logger) fiber.ErrorHandler {
 			ve   *domain.ValidationError
 			re   *domain.RuleError
 			br   *errBadRequest
-			st   *staleError
+			st   *command.StaleError
 			nf   *errNotFound
 			tm   *tooManyError
 			fe   *fiber.Error
@@ -97,9 +124,9 @@ func errorHandler(log zerolog.Logger) fiber.ErrorHandler {
 		case errors.As(err, &br):
 			p.Status, p.Type, p.Title, p.Detail, p.Fields = http.StatusBadRequest, problemType("bad-request"), "Solicitud mal formada", br.detail, br.fields
 		case errors.As(err, &st):
-			p.Status, p.Type, p.Title, p.Current = http.StatusPreconditionFailed, problemType("stale"), "Otra persona modificó este recurso", st.current
+			p.Status, p.Type, p.Title, p.Current = http.StatusPreconditionFailed, problemType("stale"), "Otra persona modificó este recurso", current(st)
 			p.Detail = "Su versión no es la actual; revise los cambios y vuelva a aplicarlos."
-			c.Set(fiber.HeaderETag, st.etag)
+			c.Set(fiber.HeaderETag, etag(st.Actual))
 		case errors.Is(err, errPreconditionRequired):
 			p.Status, p.Type, p.Title = http.StatusPreconditionRequired, problemType("if-match-required"), "Falta If-Match"
 			p.Detail = "Envíe If-Match con la versión (ETag) que leyó."

@@ -18,27 +18,17 @@ import (
 	"github.com/senapred-valparaiso/vigia/domain"
 	"github.com/senapred-valparaiso/vigia/eventstore"
 	"github.com/senapred-valparaiso/vigia/projections"
-	"github.com/senapred-valparaiso/vigia/realtime"
 )
-
-// reads is what handlers read from: a read model (memory or Postgres).
-type reads interface {
-	Alerts(ctx context.Context, status string) ([]projections.AlertView, error)
-	Alert(ctx context.Context, id string) (projections.AlertView, bool, error)
-	Shifts(ctx context.Context, date string) ([]projections.ShiftView, error)
-	Log(ctx context.Context, date string) ([]projections.LogEntryView, error)
-	LogEntry(ctx context.Context, id string) (projections.LogEntryView, bool, error)
-	UserByName(ctx context.Context, username string) (projections.UserView, bool, error)
-	UserByID(ctx context.Context, id string) (projections.UserView, bool, error)
-	Users(ctx context.Context) ([]projections.UserView, error)
-	Audit(ctx context.Context, q projections.AuditQuery) ([]projections.AuditRecord, error)
-}
 
 // projector is the running projection, for read-your-writes and readiness.
 type projector interface {
 	WaitFor(ctx context.Context, pos eventstore.Position) error
 	Position() eventstore.Position
 	Live() bool
+	// Leading reports whether this instance's projector is the one
+	// applying events (always, with the memory read model): only then does
+	// its position say when the read model changes.
+	Leading() bool
 }
 
 // Check is one dependency /readyz reports on.
@@ -51,7 +41,7 @@ type Check struct {
 type Config struct {
 	Log       zerolog.Logger
 	Commands  *command.Handler
-	Reads     reads
+	Reads     projections.Queries
 	Projector projector
 	// Checks are the dependencies /readyz reports.
 	Checks []Check
@@ -114,9 +104,6 @@ func New(cfg Config) *Server {
 	s.routes()
 	return s
 }
-
-// Snapshot is the realtime hub's SnapshotFunc over this server's read models.
-func (s *Server) Snapshot() realtime.SnapshotFunc { return s.snapshot }
 
 // App returns the Fiber app (for Listen, Listener and app.Test).
 func (s *Server) App() *fiber.App { return s.app }
@@ -273,8 +260,9 @@ func jsonKind(k string) string {
 	return "un número"
 }
 
-// ifMatch parses If-Match: "n" (or W/"n"). A missing header is a 428.
-func ifMatch(c *fiber.Ctx) (int64, error) {
+// ifMatch parses If-Match: "n" (or W/"n"), the version the client read.
+// A missing header is a 428.
+func ifMatch(c *fiber.Ctx) (uint64, error) {
 	h := strings.TrimSpace(c.Get(fiber.HeaderIfMatch))
 	if h == "" {
 		return 0, errPreconditionRequired
@@ -284,14 +272,15 @@ func ifMatch(c *fiber.Ctx) (int64, error) {
 	if err != nil || n < 0 {
 		return 0, &errBadRequest{detail: `If-Match debe ser la versión entre comillas, p. ej. "3"`}
 	}
-	return n, nil
+	return uint64(n), nil
 }
 
-func etag(v int64) string { return `"` + strconv.FormatInt(v, 10) + `"` }
+// etag is the ETag of an item at version v.
+func etag(v uint64) string { return `"` + strconv.FormatUint(v, 10) + `"` }
 
 // execute runs a command and, when it changed something, waits (bounded)
-// for the read model to apply it. A stale precondition comes back from
-// pre as a *staleError carrying the rendered current resource.
+// for the read model to apply it. A stale edit comes back from pre as a
+// *command.StaleError, which errorHandler renders as a 412.
 func (s *Server) execute(c *fiber.Ctx, stream string, pre command.Precondition, cmd domain.Command) (command.Result, error) {
 	res, err := s.cfg.Commands.Execute(c.UserContext(), stream, s.meta(c), pre, command.Command(cmd))
 	if err != nil {

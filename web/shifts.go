@@ -43,29 +43,18 @@ func (s *Server) slotParams(c *fiber.Ctx) (date, slot string, err error) {
 	return date, slot, nil
 }
 
-// slotPrecondition reads If-Match "n" (the slot's version) or
-// If-None-Match: * (the slot must be empty); one of them is required.
-func slotPrecondition(c *fiber.Ctx, date, slot string) (command.Precondition, error) {
+// slotPrecondition reads If-Match "n" (the slot's version, assigned or
+// emptied) or If-None-Match: * (the slot must be empty); one of them is
+// required.
+func slotPrecondition(c *fiber.Ctx, slot command.Slot) (command.Precondition, error) {
 	if strings.TrimSpace(c.Get(fiber.HeaderIfNoneMatch)) == "*" {
-		return func(l command.Loaded) error {
-			r := l.State.(*domain.Roster)
-			if v, assigned := r.SlotVersion(slot); assigned {
-				return &staleError{current: renderSlot(l, date, slot), etag: etag(int64(v))}
-			}
-			return nil
-		}, nil
+		return command.IfAbsent(slot), nil
 	}
-	seen, err := ifMatch(c)
+	version, err := ifMatch(c)
 	if err != nil {
 		return nil, err
 	}
-	return func(l command.Loaded) error {
-		r := l.State.(*domain.Roster)
-		if v, _ := r.SlotVersion(slot); int64(v) != seen {
-			return &staleError{current: renderSlot(l, date, slot), etag: etag(int64(v))}
-		}
-		return nil
-	}, nil
+	return command.IfVersionEvenIfAbsent(slot, version), nil
 }
 
 func renderSlot(l command.Loaded, date, slot string) projections.ShiftChange {
@@ -98,7 +87,7 @@ func (s *Server) putShift(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	pre, err := slotPrecondition(c, date, slot)
+	pre, err := slotPrecondition(c, command.Slot{Date: date, Name: slot})
 	if err != nil {
 		return err
 	}
@@ -112,7 +101,7 @@ func (s *Server) putShift(c *fiber.Ctx) error {
 		return err
 	}
 	out := renderSlot(res.Loaded, date, slot)
-	c.Set(fiber.HeaderETag, etag(int64(out.Version)))
+	c.Set(fiber.HeaderETag, etag(out.Version))
 	if out.Version == 1 {
 		c.Status(fiber.StatusCreated)
 	}
@@ -127,26 +116,16 @@ func (s *Server) deleteShift(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	seen, err := ifMatch(c)
+	version, err := ifMatch(c)
 	if err != nil {
 		return err
 	}
-	pre := func(l command.Loaded) error {
-		r := l.State.(*domain.Roster)
-		v, assigned := r.SlotVersion(slot)
-		if !assigned {
-			return &errNotFound{what: "el turno " + slot + " del " + date}
-		}
-		if int64(v) != seen {
-			return &staleError{current: renderSlot(l, date, slot), etag: etag(int64(v))}
-		}
-		return nil
-	}
+	pre := command.IfVersion(command.Slot{Date: date, Name: slot}, version)
 	res, err := s.execute(c, domain.RosterStream(date), pre, domain.UnassignShift{Date: date, Slot: slot, Reason: c.Query("reason"), At: s.cfg.Commands.Now()})
 	if err != nil {
-		return err
+		return notFound(err, "el turno "+slot+" del "+date)
 	}
 	out := renderSlot(res.Loaded, date, slot)
-	c.Set(fiber.HeaderETag, etag(int64(out.Version)))
+	c.Set(fiber.HeaderETag, etag(out.Version))
 	return c.JSON(out)
 }

@@ -82,13 +82,13 @@ func (s *Server) createUser(c *fiber.Ctx) error {
 	s.waitApplied(c, res)
 	u := renderUser(res.Loaded)
 	c.Set(fiber.HeaderLocation, "/api/users/"+u.ID)
-	c.Set(fiber.HeaderETag, etag(res.Version))
+	c.Set(fiber.HeaderETag, etag(u.Version))
 	return c.Status(fiber.StatusCreated).JSON(u)
 }
 
 func renderUser(l command.Loaded) projections.UserView {
 	u := l.State.(*domain.User)
-	return projections.UserView{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Role: u.Role, Disabled: u.Disabled, CreatedAt: u.CreatedAt, Version: uint64(l.Version)}
+	return projections.UserView{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Role: u.Role, Disabled: u.Disabled, CreatedAt: u.CreatedAt, Version: l.Revision}
 }
 
 type editUserBody struct {
@@ -109,7 +109,7 @@ func (s *Server) editUser(c *fiber.Ctx) error {
 	if err != nil {
 		return &errNotFound{what: "el usuario " + c.Params("id")}
 	}
-	seen, err := ifMatch(c)
+	version, err := ifMatch(c)
 	if err != nil {
 		return err
 	}
@@ -149,23 +149,14 @@ func (s *Server) editUser(c *fiber.Ctx) error {
 		return &errBadRequest{detail: "nada que cambiar: indique role, password o disabled"}
 	}
 	stream := domain.UserStream(id.String())
-	pre := func(l command.Loaded) error {
-		if l.Version == command.NoVersion {
-			return &errNotFound{what: "el usuario " + id.String()}
-		}
-		if l.Version != seen {
-			return &staleError{current: renderUser(l), etag: etag(l.Version)}
-		}
-		return nil
-	}
 	var res command.Result
 	for i, cmd := range cmds {
 		if i > 0 {
-			seen = res.Version
+			version = res.Revision // a user's version is its stream's revision
 		}
-		r, err := s.cfg.Commands.Execute(c.UserContext(), stream, s.meta(c), pre, command.Command(cmd))
+		r, err := s.cfg.Commands.Execute(c.UserContext(), stream, s.meta(c), command.IfVersion(command.Stream{}, version), command.Command(cmd))
 		if err != nil {
-			return err
+			return notFound(err, "el usuario "+id.String())
 		}
 		res = r
 	}
@@ -173,6 +164,7 @@ func (s *Server) editUser(c *fiber.Ctx) error {
 		zerolog.Ctx(c.UserContext()).Error().Err(err).Str("user_id", id.String()).Msg("sessions not ended after a user change")
 	}
 	s.waitApplied(c, res)
-	c.Set(fiber.HeaderETag, etag(res.Version))
-	return c.JSON(renderUser(res.Loaded))
+	u := renderUser(res.Loaded)
+	c.Set(fiber.HeaderETag, etag(u.Version))
+	return c.JSON(u)
 }

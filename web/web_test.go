@@ -414,13 +414,13 @@ func (h *testHub) userID(t *testing.T, username string) string {
 
 // countingReads counts the alert-list reads that reach the read model.
 type countingReads struct {
-	reads
+	projections.Queries
 	alerts atomic.Int64
 }
 
 func (c *countingReads) Alerts(ctx context.Context, status string) ([]projections.AlertView, error) {
 	c.alerts.Add(1)
-	return c.reads.Alerts(ctx, status)
+	return c.Queries.Alerts(ctx, status)
 }
 
 // standbyProjector is a projector that does not apply events itself, as
@@ -431,7 +431,7 @@ func (standbyProjector) Leading() bool { return false }
 
 // withReads returns a copy of h whose server reads through r and follows
 // p (nil: h's projector).
-func (h *testHub) withReads(r reads, p projector) *testHub {
+func (h *testHub) withReads(r projections.Queries, p projector) *testHub {
 	cfg := h.Server.cfg
 	cfg.Reads = r
 	if p != nil {
@@ -444,7 +444,7 @@ func (h *testHub) withReads(r reads, p projector) *testHub {
 
 func TestAlertListIsEncodedOncePerChangeAndReadAfterWriteSeesIt(t *testing.T) {
 	base := newTestHub(t)
-	counting := &countingReads{reads: base.model}
+	counting := &countingReads{Queries: base.model}
 	h := base.withReads(counting, nil)
 	id := h.declare(t)
 
@@ -546,7 +546,7 @@ func TestAlertListIsTheSameForEveryRole(t *testing.T) {
 // change: it must read the model on every request.
 func TestAlertListIsNotCachedOnAStandby(t *testing.T) {
 	base := newTestHub(t)
-	counting := &countingReads{reads: base.model}
+	counting := &countingReads{Queries: base.model}
 	h := base.withReads(counting, standbyProjector{base.proj})
 	h.declare(t)
 	first := h.do(t, "GET", "/api/alerts", nil, "")

@@ -4,36 +4,39 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/senapred-valparaiso/vigia/auth"
+	"github.com/senapred-valparaiso/vigia/eventstore"
+	"github.com/senapred-valparaiso/vigia/notice"
 	"github.com/senapred-valparaiso/vigia/projections"
-	"github.com/senapred-valparaiso/vigia/realtime"
+	"github.com/senapred-valparaiso/vigia/realtime/ws"
 )
 
 // liveHub is the realtime hub as the web layer mounts it.
 type liveHub interface {
-	Handler(identify realtime.IdentifyFunc) fiber.Handler
+	Handler(identify ws.IdentifyFunc) fiber.Handler
 }
 
 // identifyWS authenticates a WebSocket handshake: a session cookie (same
 // origin only: browsers send cookies on cross-site handshakes), a Bearer
 // token, or ?token= for wall displays, which cannot set headers.
-func (s *Server) identifyWS(c *fiber.Ctx) (realtime.Identity, error) {
+func (s *Server) identifyWS(c *fiber.Ctx) (ws.Identity, error) {
 	p, err := s.identify(c, true)
 	if err != nil {
-		return realtime.Identity{}, err
+		return ws.Identity{}, err
 	}
 	if p.Kind == auth.KindSession {
 		if err := sameOrigin(c); err != nil {
-			return realtime.Identity{}, err
+			return ws.Identity{}, err
 		}
 	}
 	if !p.Can(auth.Read) {
-		return realtime.Identity{}, errForbidden
+		return ws.Identity{}, errForbidden
 	}
-	return realtime.Identity{Actor: p.Username}, nil
+	return ws.Identity{Actor: p.Username}, nil
 }
 
 // Snapshot is the state a resuming WebSocket client gets when it is too far
@@ -45,28 +48,55 @@ type Snapshot struct {
 	Log    *logList                `json:"log,omitempty"`
 }
 
-// snapshot implements realtime.SnapshotFunc over the read models. The
-// position is read first, so the rows are at least that new.
-func (s *Server) snapshot(ctx context.Context, topics, comunas []string) (json.RawMessage, string, error) {
-	pos := s.cfg.Projector.Position().String()
+// Snapshots makes the snapshots of the read models that the live hub sends
+// a client resuming from too far behind. cmd/hub makes one and gives its
+// Snapshot to the hub (ws.HubOptions.Snapshot) when it builds the hub,
+// before the server.
+type Snapshots struct {
+	reads     projections.Queries
+	projector positioner
+	now       func() time.Time
+	loc       *time.Location
+}
+
+// positioner is the projector as a snapshot reads it: the position the
+// read models have reached.
+type positioner interface {
+	Position() eventstore.Position
+}
+
+// NewSnapshots returns snapshots of reads at projector's position; "today"
+// (for shifts and log) is now's date in loc, the centre's time zone (nil:
+// UTC, as Config.Location).
+func NewSnapshots(reads projections.Queries, projector positioner, now func() time.Time, loc *time.Location) *Snapshots {
+	if loc == nil {
+		loc = time.UTC
+	}
+	return &Snapshots{reads: reads, projector: projector, now: now, loc: loc}
+}
+
+// Snapshot implements ws.SnapshotFunc over the read models. The position
+// is read first, so the rows are at least that new.
+func (s *Snapshots) Snapshot(ctx context.Context, topics, comunas []string) (json.RawMessage, string, error) {
+	pos := s.projector.Position().String()
 	var out Snapshot
-	today := s.today()
-	if slices.Contains(topics, projections.TopicAlerts) {
-		alerts, err := s.cfg.Reads.Alerts(ctx, "vigente")
+	today := s.now().In(s.loc).Format(time.DateOnly)
+	if slices.Contains(topics, notice.TopicAlerts) {
+		alerts, err := s.reads.Alerts(ctx, "vigente")
 		if err != nil {
 			return nil, "", err
 		}
 		out.Alerts = filterAlerts(alerts, comunas)
 	}
-	if slices.Contains(topics, projections.TopicShifts) {
-		shifts, err := s.cfg.Reads.Shifts(ctx, today)
+	if slices.Contains(topics, notice.TopicShifts) {
+		shifts, err := s.reads.Shifts(ctx, today)
 		if err != nil {
 			return nil, "", err
 		}
 		out.Shifts = &shiftList{Date: today, Shifts: shifts, Position: pos}
 	}
-	if slices.Contains(topics, projections.TopicLog) {
-		entries, err := s.cfg.Reads.Log(ctx, today)
+	if slices.Contains(topics, notice.TopicLog) {
+		entries, err := s.reads.Log(ctx, today)
 		if err != nil {
 			return nil, "", err
 		}

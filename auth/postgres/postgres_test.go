@@ -8,7 +8,7 @@ import (
 	"github.com/senapred-valparaiso/vigia/auth"
 	authpg "github.com/senapred-valparaiso/vigia/auth/postgres"
 	"github.com/senapred-valparaiso/vigia/auth/sessiontest"
-	"github.com/senapred-valparaiso/vigia/internal/testsvc"
+	"github.com/senapred-valparaiso/vigia/internal/testkit/testsvc"
 )
 
 func TestTokenStore(t *testing.T) {

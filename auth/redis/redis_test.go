@@ -9,7 +9,7 @@ import (
 	"github.com/senapred-valparaiso/vigia/auth"
 	authredis "github.com/senapred-valparaiso/vigia/auth/redis"
 	"github.com/senapred-valparaiso/vigia/auth/sessiontest"
-	"github.com/senapred-valparaiso/vigia/internal/testsvc"
+	"github.com/senapred-valparaiso/vigia/internal/testkit/testsvc"
 )
 
 func client(t *testing.T) (goredis.UniversalClient, string) {

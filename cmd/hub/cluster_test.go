@@ -12,7 +12,7 @@ import (
 
 	"github.com/fasthttp/websocket"
 
-	"github.com/senapred-valparaiso/vigia/internal/testsvc"
+	"github.com/senapred-valparaiso/vigia/internal/testkit/testsvc"
 )
 
 // fleetEnv is the configuration two hub instances share: events and read

@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/fasthttp/websocket"
-
-	"github.com/senapred-valparaiso/vigia/projections"
 )
 
 type wsMessage struct {
@@ -255,29 +253,5 @@ func TestScopeChangeReachesDisplaysOfOldAndNewComunas(t *testing.T) {
 		if !slices.Equal(got, want[comuna]) {
 			t.Errorf("display of %s: got %q, want %q", comuna, got, want[comuna])
 		}
-	}
-}
-
-func TestNoticeScope(t *testing.T) {
-	tests := []struct {
-		name        string
-		change      projections.Change
-		wantRegion  bool
-		wantComunas []string
-	}{
-		{"not moved", projections.Change{Comunas: []string{"05101"}}, false, []string{"05101"}},
-		{"moved: old and new comunas", projections.Change{Comunas: []string{"05109", "05801"}, PrevComunas: []string{"05101", "05109"}}, false, []string{"05101", "05109", "05801"}},
-		{"narrowed from the region: every display", projections.Change{Comunas: []string{"05101"}, PrevRegion: true}, true, []string{"05101"}},
-		{"widened to the region", projections.Change{Region: true, Comunas: []string{"05101"}, PrevComunas: []string{"05101"}}, true, []string{"05101"}},
-		{"now concerns no comuna in particular: every display", projections.Change{PrevComunas: []string{"05101"}}, false, nil},
-		{"not territorial", projections.Change{}, false, nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			region, comunas := noticeScope(tt.change)
-			if region != tt.wantRegion || !slices.Equal(comunas, tt.wantComunas) {
-				t.Errorf("got region %v comunas %v, want %v %v", region, comunas, tt.wantRegion, tt.wantComunas)
-			}
-		})
 	}
 }

@@ -1,10 +1,3 @@
-// Command hub is Vigía's one binary: the real-time operations hub of the
-// SENAPRED Valparaíso early-warning centre, and its administration commands.
-//
-// Run `hub help` for the commands and `hub serve --help` for configuration.
-// This package is the composition root: it alone reads flags and HUB_*
-// environment variables, builds the root logger, chooses the adapters and
-// wires the packages together.
 package main
 
 import (
@@ -38,7 +31,6 @@ Commands:
   projections rebuild [name]
                  replay the log into fresh read-model tables and swap them in
   migrate        apply the Postgres schema migrations (event store, read model)
-  bench          measure a hub under load and print one table (hub bench --help)
   help           show this help, or "hub help <command>"
   version        print the version
 
@@ -58,7 +50,9 @@ func run(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout
 	var err error
 	switch cmd {
 	case "serve":
+		stopProbe := startProbe(getenv, stdin, stdout)
 		err = runServe(ctx, rest, getenv, stdout, stderr)
+		stopProbe()
 	case "user":
 		err = runUser(ctx, rest, getenv, stdin, stdout, stderr)
 	case "token":
@@ -68,7 +62,8 @@ func run(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout
 	case "migrate":
 		err = runMigrate(ctx, rest, getenv, stdout, stderr)
 	case "bench":
-		err = runBench(ctx, rest, getenv, stdout, stderr)
+		fmt.Fprint(stderr, "hub: the load generator is its own command now: make bench-hub runs it at its defaults,\nbin/hub-bench --help lists its flags (make build builds it; docs/benchmarks.md)\n")
+		return 2
 	case "version", "--version":
 		fmt.Fprintln(stdout, "hub", version)
 	case "help", "-h", "--help":

@@ -15,7 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/senapred-valparaiso/vigia/auth"
-	"github.com/senapred-valparaiso/vigia/internal/testsvc"
+	"github.com/senapred-valparaiso/vigia/internal/testkit/testsvc"
 )
 
 // TestMain lets a test re-execute this test binary as a real `hub` process
@@ -120,6 +120,7 @@ func TestRunHelpAndErrors(t *testing.T) {
 		{[]string{"serve", "--log-level", "loud"}, 1, "log-level"},
 		{[]string{"serve", "--addr", "8080"}, 1, "addr"},
 		{[]string{"version"}, 0, "hub"},
+		{[]string{"bench"}, 2, "hub-bench"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -129,6 +130,14 @@ func TestRunHelpAndErrors(t *testing.T) {
 				t.Fatalf("got code %d output %q, want %d containing %q", code, out.String(), tt.wantCode, tt.wantOut)
 			}
 		})
+	}
+}
+
+// The load generator left the binary: help no longer lists it.
+func TestHelpHasNoBench(t *testing.T) {
+	var out strings.Builder
+	if code := run(context.Background(), []string{"help"}, func(string) string { return "" }, strings.NewReader(""), &out, &out); code != 0 || strings.Contains(out.String(), "bench") {
+		t.Fatalf("got code %d and help %q, want 0 and no bench", code, out.String())
 	}
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +15,7 @@ import (
 	"github.com/senapred-valparaiso/vigia/command"
 	"github.com/senapred-valparaiso/vigia/projections"
 	"github.com/senapred-valparaiso/vigia/realtime"
+	"github.com/senapred-valparaiso/vigia/realtime/ws"
 	"github.com/senapred-valparaiso/vigia/web"
 )
 
@@ -64,8 +64,8 @@ type Main struct {
 	stores     *stores
 	fleet      *fleet
 	broker     realtime.Broker
-	notifier   *brokerNotifier
-	live       *realtime.Hub
+	notifier   *realtime.Publisher
+	live       *ws.Hub
 	model      readModel
 	closeModel func() error
 	projector  *projections.Projector
@@ -125,19 +125,17 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	m.fleet, m.broker = fl, fl.broker
-	var server *web.Server // the hub's snapshots read through the server, made below
-	m.live = realtime.NewHub(m.Log, realtime.HubOptions{
-		Snapshot: func(ctx context.Context, topics, comunas []string) (json.RawMessage, string, error) {
-			return server.Snapshot()(ctx, topics, comunas)
-		},
-	})
-	model, closeModel, err := openReadModel(ctx, &m.Config)
+	rm, err := openReadModel(ctx, &m.Config)
 	if err != nil {
 		return err
 	}
-	m.model, m.closeModel = model, closeModel
-	m.notifier = newBrokerNotifier(m.broker, m.Log)
+	m.model, m.snapshots, m.closeModel = rm.model, rm.snapshots, rm.close
+	m.notifier = realtime.NewPublisher(m.broker, m.Log)
 	m.projector = projections.NewProjector(st.events, m.model, m.notifier, m.Log)
+	// A client resuming from too far behind gets a snapshot of the read
+	// models at the projector's position.
+	snapshots := web.NewSnapshots(m.model, m.projector, m.commands.Now, loc)
+	m.live = ws.NewHub(m.Log, ws.HubOptions{Snapshot: snapshots.Snapshot})
 	start := time.Now()
 	n, err := m.projector.CatchUp(ctx)
 	if err != nil {
@@ -145,7 +143,6 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	m.Log.Info().Int("events", n).Dur("took", time.Since(start)).Msg("read models rebuilt from the log")
 
-	m.snapshots = snapshotStore(m.model)
 	m.history = projections.NewHistory(st.events, m.snapshots, loc, m.Log)
 
 	runCtx, cancel := context.WithCancel(context.Background())
@@ -177,7 +174,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	server = web.New(web.Config{
+	m.server = web.New(web.Config{
 		Live:           m.live,
 		Log:            m.Log,
 		Commands:       m.commands,
@@ -191,7 +188,6 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		History:        m.history,
 		Checks:         []web.Check{{Name: "eventstore", Check: st.events.Ping}, {Name: "broker", Check: fl.ping}, {Name: "readmodel", Check: m.model.Ping}},
 	})
-	m.server = server
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)

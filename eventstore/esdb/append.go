@@ -61,8 +61,8 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 			stream, eventstore.ErrDuplicateEvent, wr.NextExpectedVersion)
 	}
 	return eventstore.AppendResult{
-		NextExpected: wr.NextExpectedVersion,
-		Position:     eventstore.Position{Commit: wr.CommitPosition, Prepare: wr.PreparePosition},
+		Revision: wr.NextExpectedVersion,
+		Position: eventstore.Position{Commit: wr.CommitPosition, Prepare: wr.PreparePosition},
 	}, nil
 }
 

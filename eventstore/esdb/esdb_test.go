@@ -310,8 +310,8 @@ func TestIdempotencyAcrossANodeRestart(t *testing.T) {
 	}
 	// With any, the node no longer knows b and appends it again.
 	again := mustAppend(t, s, "alert-1", eventstore.Any, b)
-	if again.NextExpected != 2 {
-		t.Errorf("any retry after a restart: revision %d, want 2 (appended again, as the node does)", again.NextExpected)
+	if again.Revision != 2 {
+		t.Errorf("any retry after a restart: revision %d, want 2 (appended again, as the node does)", again.Revision)
 	}
 	wantIDs(t, "alert-1", readStream(t, s, "alert-1"), a.ID, b.ID, b.ID)
 }

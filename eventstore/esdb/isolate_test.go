@@ -17,7 +17,7 @@ import (
 // events): stream names get the prefix on the way in and lose it on the
 // way out, and $all reads and subscriptions see only the prefix. It is
 // how the suite gets "a fresh, empty store" from a shared node, like the
-// per-test schema of internal/testsvc.
+// per-test schema of internal/testkit/testsvc.
 type isolated struct {
 	s      eventstore.Store
 	prefix string

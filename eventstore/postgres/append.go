@@ -286,8 +286,8 @@ func (s *Store) decide(r *request, found map[uuid.UUID]eventstore.Stored, curren
 	current[r.Stream] = &v
 	return eventstore.Outcome{
 		Result: eventstore.AppendResult{
-			NextExpected: uint64(v),
-			Position:     eventstore.Seq(uint64(*last)),
+			Revision: uint64(v),
+			Position: eventstore.Seq(uint64(*last)),
 		},
 		Wrote: true,
 	}

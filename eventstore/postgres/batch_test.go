@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/senapred-valparaiso/vigia/eventstore"
-	"github.com/senapred-valparaiso/vigia/internal/testsvc"
+	"github.com/senapred-valparaiso/vigia/internal/testkit/testsvc"
 )
 
 // newRequest builds an append as Append queues it.
@@ -70,7 +70,7 @@ func TestBatchAnswersEachAppendOnItsOwn(t *testing.T) {
 		}
 	}
 	for i, want := range map[int]uint64{0: 0, 2: 1, 6: 1, 8: 2, 11: 1} {
-		if got := batch[i].Result.NextExpected; got != want {
+		if got := batch[i].Result.Revision; got != want {
 			t.Errorf("append %d at revision %d, want %d", i, got, want)
 		}
 	}
@@ -306,8 +306,8 @@ func TestInstancesHaveOneWinnerPerRevision(t *testing.T) {
 			switch {
 			case r.err == nil:
 				winners++
-				if r.res.NextExpected != uint64(round) {
-					t.Errorf("round %d: winner at revision %d", round, r.res.NextExpected)
+				if r.res.Revision != uint64(round) {
+					t.Errorf("round %d: winner at revision %d", round, r.res.Revision)
 				}
 			case errors.As(r.err, &ve):
 				if !ve.Exists || ve.Actual != uint64(round) {

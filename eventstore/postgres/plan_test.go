@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/senapred-valparaiso/vigia/eventstore"
-	"github.com/senapred-valparaiso/vigia/internal/testsvc"
+	"github.com/senapred-valparaiso/vigia/internal/testkit/testsvc"
 )
 
 // TestReadAllWalksThePositionIndex: a page of $all, from the start of a

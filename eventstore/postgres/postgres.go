@@ -12,7 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/senapred-valparaiso/vigia/eventstore"
-	"github.com/senapred-valparaiso/vigia/internal/pgerr"
+	"github.com/senapred-valparaiso/vigia/internal/pg/pgerr"
 )
 
 var _ eventstore.Store = (*Store)(nil)

@@ -18,7 +18,7 @@ import (
 
 	"github.com/senapred-valparaiso/vigia/eventstore"
 	"github.com/senapred-valparaiso/vigia/eventstore/storetest"
-	"github.com/senapred-valparaiso/vigia/internal/testsvc"
+	"github.com/senapred-valparaiso/vigia/internal/testkit/testsvc"
 )
 
 // deadline bounds every wait, so that a broken store fails instead of
@@ -247,7 +247,7 @@ func TestARolledBackAppendLeavesNoHole(t *testing.T) {
 	if err != nil {
 		t.Fatalf("append: %v", err)
 	}
-	if r.Position != eventstore.Seq(1) || r.NextExpected != 0 {
+	if r.Position != eventstore.Seq(1) || r.Revision != 0 {
 		t.Errorf("append after a rollback: %+v, want revision 0 at position 1", r)
 	}
 	all, err := s.ReadAll(t.Context(), eventstore.Position{}, eventstore.Filter{}, 0)

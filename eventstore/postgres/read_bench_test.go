@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/senapred-valparaiso/vigia/eventstore"
-	"github.com/senapred-valparaiso/vigia/internal/testsvc"
+	"github.com/senapred-valparaiso/vigia/internal/testkit/testsvc"
 )
 
 // benchPrefixes are the hub's stream prefixes (domain.StreamPrefixes, which

@@ -257,8 +257,8 @@ func (t *txStatements) append(r *request, recordedAt int64) (res eventstore.Appe
 		}
 	}
 	return eventstore.AppendResult{
-		NextExpected: uint64(next) + uint64(len(events)) - 1,
-		Position:     eventstore.Seq(uint64(last)),
+		Revision: uint64(next) + uint64(len(events)) - 1,
+		Position: eventstore.Seq(uint64(last)),
 	}, true, nil
 }
 

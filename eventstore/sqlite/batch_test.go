@@ -77,10 +77,10 @@ func TestBatchAnswersEachAppendOnItsOwn(t *testing.T) {
 			t.Errorf("append %d: wrote %v, err %v; want written", i, r.Wrote, r.Err)
 		}
 	}
-	if got := batch[2].Result.NextExpected; got != 1 {
+	if got := batch[2].Result.Revision; got != 1 {
 		t.Errorf("append 2 at revision %d, want 1", got)
 	}
-	if got := batch[8].Result.NextExpected; got != 2 {
+	if got := batch[8].Result.Revision; got != 2 {
 		t.Errorf("append 8 at revision %d, want 2", got)
 	}
 	var ve *eventstore.VersionError

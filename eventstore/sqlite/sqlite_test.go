@@ -91,7 +91,7 @@ func TestEventsSurviveReopen(t *testing.T) {
 	if err != nil {
 		t.Fatalf("append after reopen: %v", err)
 	}
-	if next.NextExpected != 2 || next.Position.Compare(first.Position) <= 0 {
+	if next.Revision != 2 || next.Position.Compare(first.Position) <= 0 {
 		t.Errorf("append after reopen: %+v, want revision 2 after position %s", next, first.Position)
 	}
 }

@@ -45,12 +45,12 @@ func testAppend(t *testing.T, newStore func(t *testing.T) eventstore.Store) {
 	t.Run("any appends to a new and to an existing stream", func(t *testing.T) {
 		s := newStore(t)
 		r := mustAppend(t, s, "alert-1", eventstore.Any, newEvent("a"))
-		if r.NextExpected != 0 {
-			t.Errorf("first append: next expected %d, want 0", r.NextExpected)
+		if r.Revision != 0 {
+			t.Errorf("first append: revision %d, want 0", r.Revision)
 		}
 		r = mustAppend(t, s, "alert-1", eventstore.Any, newEvent("b"), newEvent("c"))
-		if r.NextExpected != 2 {
-			t.Errorf("second append: next expected %d, want 2", r.NextExpected)
+		if r.Revision != 2 {
+			t.Errorf("second append: revision %d, want 2", r.Revision)
 		}
 		wantVersions(t, readStream(t, s, "alert-1", 0, eventstore.Forwards, 0), 0, 1, 2)
 	})
@@ -58,8 +58,8 @@ func testAppend(t *testing.T, newStore func(t *testing.T) eventstore.Store) {
 	t.Run("no stream succeeds on a new stream", func(t *testing.T) {
 		s := newStore(t)
 		r := mustAppend(t, s, "alert-1", eventstore.NoStream, newEvent("a"), newEvent("b"))
-		if r.NextExpected != 1 {
-			t.Errorf("next expected %d, want 1", r.NextExpected)
+		if r.Revision != 1 {
+			t.Errorf("revision %d, want 1", r.Revision)
 		}
 	})
 
@@ -79,8 +79,8 @@ func testAppend(t *testing.T, newStore func(t *testing.T) eventstore.Store) {
 		s := newStore(t)
 		mustAppend(t, s, "alert-1", eventstore.NoStream, newEvent("a"))
 		r := mustAppend(t, s, "alert-1", eventstore.StreamExists, newEvent("b"))
-		if r.NextExpected != 1 {
-			t.Errorf("next expected %d, want 1", r.NextExpected)
+		if r.Revision != 1 {
+			t.Errorf("revision %d, want 1", r.Revision)
 		}
 	})
 
@@ -88,12 +88,12 @@ func testAppend(t *testing.T, newStore func(t *testing.T) eventstore.Store) {
 		s := newStore(t)
 		mustAppend(t, s, "alert-1", eventstore.NoStream, newEvent("a"), newEvent("b"))
 		r := mustAppend(t, s, "alert-1", eventstore.Exact(1), newEvent("c"))
-		if r.NextExpected != 2 {
-			t.Errorf("next expected %d, want 2", r.NextExpected)
+		if r.Revision != 2 {
+			t.Errorf("revision %d, want 2", r.Revision)
 		}
 		r = mustAppend(t, s, "alert-1", eventstore.Exact(2), newEvent("d"), newEvent("e"))
-		if r.NextExpected != 4 {
-			t.Errorf("next expected %d, want 4", r.NextExpected)
+		if r.Revision != 4 {
+			t.Errorf("revision %d, want 4", r.Revision)
 		}
 		wantVersions(t, readStream(t, s, "alert-1", 0, eventstore.Forwards, 0), 0, 1, 2, 3, 4)
 	})
@@ -119,8 +119,8 @@ func testAppend(t *testing.T, newStore func(t *testing.T) eventstore.Store) {
 		r := mustAppend(t, s, "alert-1", eventstore.Any, newEvent("a"), newEvent("b"), newEvent("c"))
 		got := readStream(t, s, "alert-1", 0, eventstore.Forwards, 0)
 		last := got[len(got)-1]
-		if r.NextExpected != last.Version || r.Position != last.Position {
-			t.Errorf("result %d@%s, want %d@%s (the last event)", r.NextExpected, r.Position, last.Version, last.Position)
+		if r.Revision != last.Version || r.Position != last.Position {
+			t.Errorf("result %d@%s, want %d@%s (the last event)", r.Revision, r.Position, last.Version, last.Position)
 		}
 	})
 

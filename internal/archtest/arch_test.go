@@ -17,6 +17,7 @@ const module = "github.com/senapred-valparaiso/vigia/"
 // prefixes of ours it must never depend on, directly or not.
 var forbidden = map[string][]string{
 	"domain":      {""}, // nothing of ours at all
+	"notice":      {""}, // shared by projections and realtime, so it imports neither
 	"eventstore":  {"domain", "projections", "realtime", "web", "command", "auth", "cmd"},
 	"realtime":    {"domain", "eventstore", "projections", "web", "command", "auth", "cmd"},
 	"auth":        {"domain", "eventstore", "projections", "realtime", "web", "command", "cmd"},
@@ -105,4 +106,103 @@ func adapter(path, port string) string {
 	return a
 }
 
-func isTestHelper(dep string) bool { return strings.Contains(dep, "testsvc") }
+func isTestHelper(dep string) bool { return strings.Contains(dep, "internal/testkit/") }
+
+// transportFree are the packages of ours that must not depend on an HTTP
+// or WebSocket transport, directly or not: a port package and its adapters
+// stand alone (STYLE.md), so the Redis broker does not pull in the HTTP
+// server. The WebSocket transport of live updates is realtime/ws.
+var transportFree = []string{"realtime", "realtime/memory", "realtime/redis", "realtime/brokertest"}
+
+// transports are the module path prefixes of the transports they must not
+// depend on: Fiber and the fasthttp stack under it.
+var transports = []string{"github.com/gofiber/", "github.com/valyala/fasthttp", "github.com/fasthttp/"}
+
+func TestPortsImportNoTransport(t *testing.T) {
+	args := []string{"list", "-e", "-json"}
+	for _, p := range transportFree {
+		args = append(args, module+p)
+	}
+	out, err := exec.Command("go", args...).Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	seen := 0
+	for {
+		var p pkg
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		seen++
+		for _, d := range p.Deps {
+			for _, tr := range transports {
+				if strings.HasPrefix(d, tr) {
+					t.Errorf("%s must not depend on the transport %s", p.ImportPath, d)
+				}
+			}
+		}
+	}
+	if seen != len(transportFree) {
+		t.Fatalf("go list described %d of the %d packages %v", seen, len(transportFree), transportFree)
+	}
+}
+
+// domainMayImport are the only modules outside the standard library that
+// domain may depend on: golang.org/x/text, for the accent-insensitive
+// matching of place names (reference data). Anything else is I/O, a driver
+// or a framework, none of which belongs in the domain.
+var domainMayImport = []string{"golang.org/x/text/"}
+
+func TestDomainImportsOnlyTheStandardLibrary(t *testing.T) {
+	out, err := exec.Command("go", "list", "-e", "-json", module+"domain").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	var p pkg
+	if err := json.Unmarshal(out, &p); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Deps) == 0 {
+		t.Fatal("go list gave domain no dependencies; the test is not looking at it")
+	}
+	for _, d := range p.Deps {
+		first, _, _ := strings.Cut(d, "/")
+		if !strings.Contains(first, ".") {
+			continue // the standard library
+		}
+		allowed := false
+		for _, a := range domainMayImport {
+			allowed = allowed || strings.HasPrefix(d, a)
+		}
+		if !allowed {
+			t.Errorf("domain must import only the standard library and %v; it depends on %s", domainMayImport, d)
+		}
+	}
+}
+
+// Test helpers (internal/testkit) are for tests only: no package of the
+// build depends on them (go list's Deps do not include test imports).
+func TestNoBuildDependsOnTestHelpers(t *testing.T) {
+	out, err := exec.Command("go", "list", "-e", "-f", `{{.ImportPath}} {{join .Deps " "}}`, module+"...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) < 8 {
+		t.Fatalf("go list found only %d packages", len(lines))
+	}
+	for _, line := range lines {
+		self, deps, _ := strings.Cut(line, " ")
+		if under(strings.TrimPrefix(self, module), "internal/testkit") {
+			continue
+		}
+		for _, d := range strings.Fields(deps) {
+			if under(strings.TrimPrefix(d, module), "internal/testkit") {
+				t.Errorf("%s is built into the product but depends on the test helper %s", self, d)
+			}
+		}
+	}
+}

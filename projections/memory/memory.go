@@ -24,7 +24,10 @@ type ReadModel struct {
 	audit auditIndex
 }
 
-var _ projections.ReadModel = (*ReadModel)(nil)
+var (
+	_ projections.ReadModel = (*ReadModel)(nil)
+	_ projections.Queries   = (*ReadModel)(nil)
+)
 
 // New returns an empty read model.
 func New() *ReadModel { return &ReadModel{state: projections.NewState()} }

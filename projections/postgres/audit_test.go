@@ -13,8 +13,8 @@ import (
 
 	"github.com/senapred-valparaiso/vigia/domain"
 	"github.com/senapred-valparaiso/vigia/eventstore"
-	"github.com/senapred-valparaiso/vigia/internal/pgmigrate"
-	"github.com/senapred-valparaiso/vigia/internal/testgen"
+	"github.com/senapred-valparaiso/vigia/internal/pg/pgmigrate"
+	"github.com/senapred-valparaiso/vigia/internal/testkit/testgen"
 	"github.com/senapred-valparaiso/vigia/projections"
 	"github.com/senapred-valparaiso/vigia/projections/memory"
 )

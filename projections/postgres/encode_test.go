@@ -3,6 +3,7 @@ package postgres
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"strings"
@@ -28,7 +29,7 @@ func TestStateJSONIsWhatJSONMarshalWrites(t *testing.T) {
 		{Log: &domain.Log{Date: "2026-01-15", Entries: []*domain.LogEntry{}}},
 		{Log: &domain.Log{Date: "2026-01-15", Entries: []*domain.LogEntry{nil, {ID: "e0"}}}},
 		{Alert: &projections.AlertState{Alert: domain.Alert{ID: "a1", Title: "Viento"}, Version: 3}},
-		{Roster: &projections.RosterState{Roster: domain.Roster{Date: "2026-01-15", Revisions: map[string]int{"am": 2}}}},
+		{Roster: &projections.RosterState{Roster: domain.Roster{Date: "2026-01-15", SlotVersions: map[string]uint64{"am": 2}}}},
 	}
 	// A log state that went through Apply has its index built.
 	applied := &domain.Log{}
@@ -72,7 +73,7 @@ func TestLogEntryJSONIsWhatJSONMarshalWrites(t *testing.T) {
 		return strings.Join(out, "; ")
 	}
 	if got, want := fields(domain.LogEntry{}), `ID string json:"id"; Date string json:"date"; Category domain.Category json:"category"; Text string json:"text"; `+
-		`Comunas []string json:"comunas"; AlertID string json:"alert_id,omitempty"; By string json:"by"; At time.Time json:"at"; Version int json:"version"; `+
+		`Comunas []string json:"comunas"; AlertID string json:"alert_id,omitempty"; By string json:"by"; At time.Time json:"at"; Version uint64 json:"version"; `+
 		`Corrected bool json:"corrected"; CorrectedBy string json:"corrected_by,omitempty"; CorrectedAt time.Time json:"corrected_at,omitempty"; Reason string json:"reason,omitempty"`; got != want {
 		t.Fatalf("domain.LogEntry is now\n%s\nwas\n%s\nupdate appendLogEntry (logjson.go) and this test", got, want)
 	}
@@ -103,7 +104,7 @@ func TestLogEntryJSONIsWhatJSONMarshalWrites(t *testing.T) {
 	}
 	for i := range 5000 {
 		e := &domain.LogEntry{ID: str(), Date: str(), Category: domain.Category(str()), Text: str(), By: str(), At: tm(),
-			Version: rng.IntN(1000) - 10, Corrected: rng.IntN(2) == 0, CorrectedAt: tm()}
+			Version: []uint64{0, 1, math.MaxUint64, rng.Uint64N(1000)}[rng.IntN(4)], Corrected: rng.IntN(2) == 0, CorrectedAt: tm()}
 		if rng.IntN(2) == 0 {
 			e.AlertID, e.CorrectedBy, e.Reason = str(), str(), str()
 		}

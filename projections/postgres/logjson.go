@@ -84,7 +84,7 @@ func appendLogEntry(b []byte, e *domain.LogEntry) ([]byte, error) {
 		return b, err
 	}
 	b = append(b, `","version":`...)
-	b = strconv.AppendInt(b, int64(e.Version), 10)
+	b = strconv.AppendUint(b, e.Version, 10)
 	b = append(b, `,"corrected":`...)
 	b = strconv.AppendBool(b, e.Corrected)
 	if e.CorrectedBy != "" {

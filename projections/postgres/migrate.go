@@ -7,7 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/senapred-valparaiso/vigia/internal/pgmigrate"
+	"github.com/senapred-valparaiso/vigia/internal/pg/pgmigrate"
 )
 
 // migrationFS holds the schema migrations, NNNN_name.sql, applied in order.

@@ -14,13 +14,14 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/senapred-valparaiso/vigia/eventstore"
-	"github.com/senapred-valparaiso/vigia/internal/pgerr"
+	"github.com/senapred-valparaiso/vigia/internal/pg/pgerr"
 	"github.com/senapred-valparaiso/vigia/projections"
 )
 
 var (
 	_ projections.ReadModel       = (*ReadModel)(nil)
 	_ projections.SharedReadModel = (*ReadModel)(nil)
+	_ projections.Queries         = (*ReadModel)(nil)
 )
 
 // ErrUnavailable is what errors meaning "the read model's database cannot

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/senapred-valparaiso/vigia/notice"
 	"github.com/senapred-valparaiso/vigia/realtime"
 )
 
@@ -26,7 +27,7 @@ func Run(t *testing.T, newBroker func(t *testing.T) realtime.Broker) {
 		t.Parallel()
 		b := newBroker(t)
 		ch := subscribe(t, b, t.Context())
-		want := make([]realtime.Message, 50)
+		want := make([]notice.Message, 50)
 		for i := range want {
 			want[i] = message(i)
 			if i%3 == 0 {
@@ -59,7 +60,7 @@ func Run(t *testing.T, newBroker func(t *testing.T) realtime.Broker) {
 	t.Run("several subscribers each get every message", func(t *testing.T) {
 		t.Parallel()
 		b := newBroker(t)
-		chs := make([]<-chan realtime.Message, 3)
+		chs := make([]<-chan notice.Message, 3)
 		for i := range chs {
 			chs[i] = subscribe(t, b, t.Context())
 		}
@@ -85,7 +86,7 @@ func Run(t *testing.T, newBroker func(t *testing.T) realtime.Broker) {
 		for p := range publishers {
 			wg.Go(func() {
 				for i := range each {
-					m := realtime.Message{Type: "test", Topic: realtime.TopicLog, Position: fmt.Sprintf("%d/%d", p, i)}
+					m := notice.Message{Type: "test", Topic: notice.TopicLog, Position: fmt.Sprintf("%d/%d", p, i)}
 					if err := b.Publish(context.Background(), m); err != nil {
 						t.Errorf("publish %s: %v", m.Position, err)
 						return
@@ -185,7 +186,7 @@ func Run(t *testing.T, newBroker func(t *testing.T) realtime.Broker) {
 	t.Run("Close ends every subscription and refuses further use", func(t *testing.T) {
 		t.Parallel()
 		b := newBroker(t)
-		chs := []<-chan realtime.Message{subscribe(t, b, t.Context()), subscribe(t, b, t.Context())}
+		chs := []<-chan notice.Message{subscribe(t, b, t.Context()), subscribe(t, b, t.Context())}
 		if err := b.Close(); err != nil {
 			t.Fatalf("close: %v", err)
 		}
@@ -204,16 +205,16 @@ func Run(t *testing.T, newBroker func(t *testing.T) realtime.Broker) {
 	})
 }
 
-func message(i int) realtime.Message {
-	return realtime.Message{
+func message(i int) notice.Message {
+	return notice.Message{
 		Type:     "alert.updated",
-		Topic:    realtime.TopicAlerts,
+		Topic:    notice.TopicAlerts,
 		Position: "p" + strconv.Itoa(i),
 		Data:     []byte(`{"id":"a` + strconv.Itoa(i) + `","version":` + strconv.Itoa(i) + `}`),
 	}
 }
 
-func equal(a, b realtime.Message) bool {
+func equal(a, b notice.Message) bool {
 	if a.Type != b.Type || a.Topic != b.Topic || a.Position != b.Position || a.Region != b.Region ||
 		len(a.Comunas) != len(b.Comunas) || !bytes.Equal(a.Data, b.Data) {
 		return false
@@ -226,7 +227,7 @@ func equal(a, b realtime.Message) bool {
 	return true
 }
 
-func subscribe(t *testing.T, b realtime.Broker, ctx context.Context) <-chan realtime.Message {
+func subscribe(t *testing.T, b realtime.Broker, ctx context.Context) <-chan notice.Message {
 	t.Helper()
 	ch, err := b.Subscribe(ctx)
 	if err != nil {
@@ -235,7 +236,7 @@ func subscribe(t *testing.T, b realtime.Broker, ctx context.Context) <-chan real
 	return ch
 }
 
-func publish(t *testing.T, b realtime.Broker, m realtime.Message) {
+func publish(t *testing.T, b realtime.Broker, m notice.Message) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), Wait)
 	defer cancel()
@@ -244,7 +245,7 @@ func publish(t *testing.T, b realtime.Broker, m realtime.Message) {
 	}
 }
 
-func receive(t *testing.T, ch <-chan realtime.Message) realtime.Message {
+func receive(t *testing.T, ch <-chan notice.Message) notice.Message {
 	t.Helper()
 	select {
 	case m, ok := <-ch:
@@ -258,7 +259,7 @@ func receive(t *testing.T, ch <-chan realtime.Message) realtime.Message {
 	panic("unreachable")
 }
 
-func waitClosed(t *testing.T, ch <-chan realtime.Message) {
+func waitClosed(t *testing.T, ch <-chan notice.Message) {
 	t.Helper()
 	deadline := time.After(Wait)
 	for {

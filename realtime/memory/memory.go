@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/senapred-valparaiso/vigia/notice"
 	"github.com/senapred-valparaiso/vigia/realtime"
 )
 
@@ -13,7 +14,7 @@ var _ realtime.Broker = (*Broker)(nil)
 
 // DefaultBuffer is the per-subscription buffer when Options.Buffer is zero:
 // large enough to ride out a burst of notices from a projector catching up,
-// small enough (pointers plus a Message header each) to bound memory.
+// small enough (pointers plus a notice.Message header each) to bound memory.
 const DefaultBuffer = 1024
 
 // Options configures a Broker. The zero value is ready to use.
@@ -37,7 +38,7 @@ type Broker struct {
 }
 
 type subscription struct {
-	ch   chan realtime.Message
+	ch   chan notice.Message
 	stop func() bool // stops the ctx watch
 }
 
@@ -51,7 +52,7 @@ func New(opts Options) *Broker {
 
 // Publish hands m to every subscription without waiting. A subscription whose
 // buffer is full is ended (its channel closed) instead.
-func (b *Broker) Publish(ctx context.Context, m realtime.Message) error {
+func (b *Broker) Publish(ctx context.Context, m notice.Message) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("publish %s: %w", m.Position, err)
 	}
@@ -74,7 +75,7 @@ func (b *Broker) Publish(ctx context.Context, m realtime.Message) error {
 // Subscribe returns a channel with every message published after it returns.
 // The channel is closed when ctx ends, when the broker closes, or when the
 // subscription overflows its buffer.
-func (b *Broker) Subscribe(ctx context.Context) (<-chan realtime.Message, error) {
+func (b *Broker) Subscribe(ctx context.Context) (<-chan notice.Message, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("subscribe: %w", err)
 	}
@@ -83,7 +84,7 @@ func (b *Broker) Subscribe(ctx context.Context) (<-chan realtime.Message, error)
 	if b.closed {
 		return nil, fmt.Errorf("subscribe: %w", realtime.ErrClosed)
 	}
-	s := &subscription{ch: make(chan realtime.Message, b.buffer)}
+	s := &subscription{ch: make(chan notice.Message, b.buffer)}
 	b.subs[s] = struct{}{}
 	s.stop = context.AfterFunc(ctx, func() {
 		b.mu.Lock()

@@ -3,7 +3,7 @@
 // notice once, and every hub instance subscribes.
 //
 // It owns one channel, Options.Prefix + "realtime", and the wire format on it
-// (JSON carrying a Message's routing fields too: topic, comunas, region). It
+// (JSON carrying a notice.Message's routing fields too: topic, comunas, region). It
 // imports the realtime port, go-redis and zerolog; it must not import domain,
 // eventstore, projections, web or another broker adapter.
 //

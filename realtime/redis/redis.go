@@ -13,6 +13,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
+	"github.com/senapred-valparaiso/vigia/notice"
 	"github.com/senapred-valparaiso/vigia/realtime"
 )
 
@@ -81,7 +82,7 @@ func New(client goredis.UniversalClient, log zerolog.Logger, opts Options) *Brok
 	}
 }
 
-// wire is a Message as it travels through Redis: with its routing fields.
+// wire is a notice.Message as it travels through Redis: with its routing fields.
 type wire struct {
 	Type     string          `json:"type"`
 	Topic    string          `json:"topic"`
@@ -93,7 +94,7 @@ type wire struct {
 }
 
 // Publish sends m with one PUBLISH; it returns once Redis has accepted it.
-func (b *Broker) Publish(ctx context.Context, m realtime.Message) error {
+func (b *Broker) Publish(ctx context.Context, m notice.Message) error {
 	if b.isClosed() {
 		return fmt.Errorf("publish %s: %w", m.Position, realtime.ErrClosed)
 	}
@@ -112,7 +113,7 @@ func (b *Broker) Publish(ctx context.Context, m realtime.Message) error {
 
 // Subscribe subscribes on a connection of its own and returns once Redis has
 // confirmed, so every message published after it returns is received.
-func (b *Broker) Subscribe(ctx context.Context) (<-chan realtime.Message, error) {
+func (b *Broker) Subscribe(ctx context.Context) (<-chan notice.Message, error) {
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
@@ -144,7 +145,7 @@ func (b *Broker) Subscribe(ctx context.Context) (<-chan realtime.Message, error)
 	b.subs[ps] = struct{}{}
 	b.mu.Unlock()
 
-	ch := make(chan realtime.Message, b.opts.Buffer)
+	ch := make(chan notice.Message, b.opts.Buffer)
 	stop := context.AfterFunc(ctx, func() { _ = ps.Close() })
 	go b.receive(ctx, ps, ch, stop)
 	return ch, nil
@@ -152,7 +153,7 @@ func (b *Broker) Subscribe(ctx context.Context) (<-chan realtime.Message, error)
 
 // receive relays one subscription until it ends, then closes ch. It never
 // blocks on ch: a full buffer ends the subscription.
-func (b *Broker) receive(ctx context.Context, ps *goredis.PubSub, ch chan<- realtime.Message, stop func() bool) {
+func (b *Broker) receive(ctx context.Context, ps *goredis.PubSub, ch chan<- notice.Message, stop func() bool) {
 	defer b.wg.Done()
 	defer close(ch)
 	defer func() {
@@ -204,15 +205,15 @@ func (b *Broker) receive(ctx context.Context, ps *goredis.PubSub, ch chan<- real
 	}
 }
 
-func decode(payload string) (realtime.Message, error) {
+func decode(payload string) (notice.Message, error) {
 	var w wire
 	if err := json.Unmarshal([]byte(payload), &w); err != nil {
-		return realtime.Message{}, fmt.Errorf("decode: %w", err)
+		return notice.Message{}, fmt.Errorf("decode: %w", err)
 	}
 	if w.Type == "" {
-		return realtime.Message{}, errors.New("decode: message without type")
+		return notice.Message{}, errors.New("decode: message without type")
 	}
-	return realtime.Message{
+	return notice.Message{
 		Type: w.Type, Topic: w.Topic, Position: w.Position,
 		Comunas: w.Comunas, Region: w.Region, Data: w.Data, Prev: w.Prev,
 	}, nil

@@ -9,7 +9,8 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
-	"github.com/senapred-valparaiso/vigia/internal/testsvc"
+	"github.com/senapred-valparaiso/vigia/internal/testkit/testsvc"
+	"github.com/senapred-valparaiso/vigia/notice"
 	"github.com/senapred-valparaiso/vigia/realtime"
 	"github.com/senapred-valparaiso/vigia/realtime/brokertest"
 	"github.com/senapred-valparaiso/vigia/realtime/redis"
@@ -80,7 +81,7 @@ func TestLostConnectionClosesTheSubscription(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Publish(context.Background(), realtime.Message{Type: "t", Topic: realtime.TopicLog, Position: "1"}); err != nil {
+	if err := b.Publish(context.Background(), notice.Message{Type: "t", Topic: notice.TopicLog, Position: "1"}); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -103,7 +104,7 @@ func TestMalformedMessagesAreSkipped(t *testing.T) {
 	if err := client.Publish(t.Context(), name+":realtime", "not json").Err(); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Publish(context.Background(), realtime.Message{Type: "t", Topic: realtime.TopicLog, Position: "ok"}); err != nil {
+	if err := b.Publish(context.Background(), notice.Message{Type: "t", Topic: notice.TopicLog, Position: "ok"}); err != nil {
 		t.Fatal(err)
 	}
 	select {

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package realtime_test
+package ws_test
 
 import "time"
 

@@ -1,9 +1,11 @@
-package realtime
+package ws
 
 import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/senapred-valparaiso/vigia/notice"
 )
 
 func TestParseRequest(t *testing.T) {
@@ -14,10 +16,10 @@ func TestParseRequest(t *testing.T) {
 		wantComunas            []string
 		wantErr                string
 	}{
-		{name: "defaults to every topic", wantTopics: Topics()},
+		{name: "defaults to every topic", wantTopics: notice.Topics()},
 		{name: "canonical order, spaces and repeats tolerated", topics: "log, alerts,log", wantTopics: []string{"alerts", "log"}},
-		{name: "comunas sorted and deduplicated", comunas: "05109,05101,05109", wantTopics: Topics(), wantComunas: []string{"05101", "05109"}},
-		{name: "opaque since kept", since: "c:12/p:34", wantTopics: Topics()},
+		{name: "comunas sorted and deduplicated", comunas: "05109,05101,05109", wantTopics: notice.Topics(), wantComunas: []string{"05101", "05109"}},
+		{name: "opaque since kept", since: "c:12/p:34", wantTopics: notice.Topics()},
 		{name: "unknown topic", topics: "alerts,weather", wantErr: `topics: unknown topic "weather"`},
 		{name: "empty topic in list", topics: "alerts,", wantErr: "topics: unknown topic"},
 		{name: "short comuna", comunas: "5101", wantErr: "comunas:"},
@@ -56,13 +58,13 @@ func TestMatch(t *testing.T) {
 		e    *entry
 		want bool
 	}{
-		{"other topic", alerts05101, e(TopicLog, false), false},
+		{"other topic", alerts05101, e(notice.TopicLog, false), false},
 		{"unknown topic reaches nobody", all, e("weather", true), false},
-		{"non-territorial passes", alerts05101, e(TopicAlerts, false), true},
-		{"regional passes", alerts05101, e(TopicAlerts, true), true},
-		{"shared comuna passes", alerts05101, e(TopicAlerts, false, "05109", "05101"), true},
-		{"other comunas filtered", alerts05101, e(TopicAlerts, false, "05109"), false},
-		{"no comuna filter", all, e(TopicShifts, false, "05602"), true},
+		{"non-territorial passes", alerts05101, e(notice.TopicAlerts, false), true},
+		{"regional passes", alerts05101, e(notice.TopicAlerts, true), true},
+		{"shared comuna passes", alerts05101, e(notice.TopicAlerts, false, "05109", "05101"), true},
+		{"other comunas filtered", alerts05101, e(notice.TopicAlerts, false, "05109"), false},
+		{"no comuna filter", all, e(notice.TopicShifts, false, "05602"), true},
 	}
 	for _, tc := range cases {
 		if got := tc.req.match(tc.e); got != tc.want {

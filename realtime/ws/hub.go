@@ -1,4 +1,4 @@
-package realtime
+package ws
 
 import (
 	"context"
@@ -13,6 +13,9 @@ import (
 	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
 	"github.com/rs/zerolog"
+
+	"github.com/senapred-valparaiso/vigia/notice"
+	"github.com/senapred-valparaiso/vigia/realtime"
 )
 
 // Close codes the hub sends (RFC 6455 §7.4; 4000–4999 are for applications).
@@ -215,7 +218,7 @@ func NewHub(log zerolog.Logger, opts HubOptions) *Hub {
 // snapshot. A failing Subscribe is retried with backoff and logged; Run
 // returns an error only if b is closed or Close could not end every
 // connection.
-func (h *Hub) Run(ctx context.Context, b Broker) error {
+func (h *Hub) Run(ctx context.Context, b realtime.Broker) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(h.ctx, cancel)()
@@ -227,7 +230,7 @@ func (h *Hub) Run(ctx context.Context, b Broker) error {
 	return err
 }
 
-func (h *Hub) consume(ctx context.Context, b Broker) error {
+func (h *Hub) consume(ctx context.Context, b realtime.Broker) error {
 	const minBackoff, maxBackoff = 100 * time.Millisecond, 5 * time.Second
 	backoff := minBackoff
 	first := true
@@ -242,13 +245,13 @@ func (h *Hub) consume(ctx context.Context, b Broker) error {
 		}
 		h.helpers = nil
 	}()
-	var batch []Message
+	var batch []notice.Message
 	for {
 		ch, err := b.Subscribe(ctx)
 		switch {
 		case ctx.Err() != nil:
 			return nil
-		case errors.Is(err, ErrClosed):
+		case errors.Is(err, realtime.ErrClosed):
 			return fmt.Errorf("run: %w", err)
 		case err != nil:
 			h.log.Error().Err(err).Dur("retry_in", backoff).Msg("subscribe to broker")
@@ -324,7 +327,7 @@ func (h *Hub) degraded() {
 // them out. A notice that does not follow the last one this hub received
 // means one was lost on the way: the clients are sent to resynchronise
 // before it is fanned out.
-func (h *Hub) dispatch(msgs []Message) {
+func (h *Hub) dispatch(msgs []notice.Message) {
 	h.mu.Lock()
 	prev := h.latest
 	h.mu.Unlock()

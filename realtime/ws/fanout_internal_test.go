@@ -1,4 +1,4 @@
-package realtime
+package ws
 
 import (
 	"bufio"
@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/senapred-valparaiso/vigia/notice"
 )
 
 // These tests drive dispatch directly with batches, against clients whose
@@ -115,7 +117,7 @@ func (p *testPeer) positions(t *testing.T, n int) []string {
 	return out
 }
 
-func chain(msgs ...Message) []Message {
+func chain(msgs ...notice.Message) []notice.Message {
 	for i := range msgs {
 		if i > 0 {
 			msgs[i].Prev = msgs[i-1].Position
@@ -133,14 +135,14 @@ func TestDispatchBatchWithMixedFilters(t *testing.T) {
 	_, none := addTestClient(t, h, "informes", "", 0)
 
 	h.dispatch(chain(
-		Message{Type: "alert.updated", Topic: TopicAlerts, Position: "1", Comunas: []string{"05109"}},
-		Message{Type: "log.added", Topic: TopicLog, Position: "2"},
-		Message{Type: "alert.updated", Topic: TopicAlerts, Position: "3", Comunas: []string{"05101"}},
-		Message{Type: "alert.updated", Topic: TopicAlerts, Position: "4", Region: true},
-		Message{Type: "shift.updated", Topic: TopicShifts, Position: "5"},
+		notice.Message{Type: "alert.updated", Topic: notice.TopicAlerts, Position: "1", Comunas: []string{"05109"}},
+		notice.Message{Type: "log.added", Topic: notice.TopicLog, Position: "2"},
+		notice.Message{Type: "alert.updated", Topic: notice.TopicAlerts, Position: "3", Comunas: []string{"05101"}},
+		notice.Message{Type: "alert.updated", Topic: notice.TopicAlerts, Position: "4", Region: true},
+		notice.Message{Type: "shift.updated", Topic: notice.TopicShifts, Position: "5"},
 	))
 	// A second batch, alone: the informes client's only message.
-	h.dispatch(chain(Message{Type: "informe.received", Topic: TopicInformes, Position: "6", Prev: "5"}))
+	h.dispatch(chain(notice.Message{Type: "informe.received", Topic: notice.TopicInformes, Position: "6", Prev: "5"}))
 
 	for _, tc := range []struct {
 		name string
@@ -169,9 +171,9 @@ func TestPartlyWrittenBatchIsFinishedInOrder(t *testing.T) {
 	defer h.Close()
 	c, peer := addTestClient(t, h, "", "", 32<<10)
 	big := json.RawMessage(`"` + strings.Repeat("x", 40<<10) + `"`)
-	var msgs []Message
+	var msgs []notice.Message
 	for i := 1; i <= 20; i++ {
-		msgs = append(msgs, Message{Type: "log.added", Topic: TopicLog, Position: fmt.Sprint(i), Data: big})
+		msgs = append(msgs, notice.Message{Type: "log.added", Topic: notice.TopicLog, Position: fmt.Sprint(i), Data: big})
 	}
 	h.dispatch(chain(msgs...))
 	c.mu.Lock()
@@ -180,7 +182,7 @@ func TestPartlyWrittenBatchIsFinishedInOrder(t *testing.T) {
 	if !queued {
 		t.Fatal("800 KiB went into a 32 KiB socket buffer at once; the test needs a partial write")
 	}
-	h.dispatch([]Message{{Type: "log.added", Topic: TopicLog, Position: "21", Prev: "20", Data: big}})
+	h.dispatch([]notice.Message{{Type: "log.added", Topic: notice.TopicLog, Position: "21", Prev: "20", Data: big}})
 
 	var want []string
 	for i := 1; i <= 21; i++ {
@@ -218,10 +220,10 @@ func TestFanOutAcrossCores(t *testing.T) {
 		_, peers[i] = addTestClient(t, h, "", "", 0)
 	}
 	h.dispatch(chain(
-		Message{Type: "alert.updated", Topic: TopicAlerts, Position: "1"},
-		Message{Type: "alert.updated", Topic: TopicAlerts, Position: "2"},
+		notice.Message{Type: "alert.updated", Topic: notice.TopicAlerts, Position: "1"},
+		notice.Message{Type: "alert.updated", Topic: notice.TopicAlerts, Position: "2"},
 	))
-	h.dispatch([]Message{{Type: "alert.updated", Topic: TopicAlerts, Position: "3", Prev: "2"}})
+	h.dispatch([]notice.Message{{Type: "alert.updated", Topic: notice.TopicAlerts, Position: "3", Prev: "2"}})
 	for i, p := range peers { // each socket's buffer holds its three frames
 		if got := p.positions(t, 3); !slices.Equal(got, []string{"1", "2", "3"}) {
 			t.Errorf("client %d: got %v, want [1 2 3]", i, got)

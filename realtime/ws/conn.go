@@ -1,4 +1,4 @@
-package realtime
+package ws
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 	"github.com/gofiber/contrib/websocket"
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
+
+	"github.com/senapred-valparaiso/vigia/notice"
 )
 
 const (
@@ -549,7 +551,7 @@ func (c *client) greet() bool {
 		c.mu.Lock()
 		last := c.last
 		c.mu.Unlock()
-		return c.writeItems([]item{{b: encodeHub(Message{Type: TypeHello, Position: last}), position: last, msg: true}})
+		return c.writeItems([]item{{b: encodeHub(notice.Message{Type: TypeHello, Position: last}), position: last, msg: true}})
 	case c.needSnapshot:
 		return c.snapshot()
 	}
@@ -623,7 +625,7 @@ func (c *client) snapshot() bool {
 			return false
 		}
 	}
-	f, err := encodeFrame(Message{Type: TypeSnapshot, Position: position, Data: data})
+	f, err := encodeFrame(notice.Message{Type: TypeSnapshot, Position: position, Data: data})
 	if err != nil {
 		c.log.Error().Err(err).Str("position", position).Msg("encode snapshot")
 		c.closeNow(CloseInternalError, "snapshot unavailable")
@@ -709,7 +711,7 @@ func (c *client) logWriteError(err error) {
 }
 
 // encodeHub frames a hub-made message, which cannot fail to encode.
-func encodeHub(m Message) []byte {
+func encodeHub(m notice.Message) []byte {
 	f, err := encodeFrame(m)
 	if err != nil {
 		panic("realtime: encode " + m.Type + ": " + err.Error())

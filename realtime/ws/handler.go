@@ -1,4 +1,4 @@
-package realtime
+package ws
 
 import (
 	"fmt"
@@ -7,6 +7,8 @@ import (
 
 	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/senapred-valparaiso/vigia/notice"
 )
 
 // Identity is who is on the other end of a connection, as the web layer's
@@ -88,7 +90,7 @@ func (h *Hub) Handler(identify IdentifyFunc) fiber.Handler {
 func parseRequest(topics, comunas, since string) (*request, error) {
 	r := &request{}
 	if strings.TrimSpace(topics) == "" {
-		topics = strings.Join(Topics(), ",")
+		topics = strings.Join(notice.Topics(), ",")
 	}
 	for t := range strings.SplitSeq(topics, ",") {
 		bit := topicBit(strings.TrimSpace(t))
@@ -97,7 +99,7 @@ func parseRequest(topics, comunas, since string) (*request, error) {
 		}
 		r.topics |= bit
 	}
-	for i, name := range Topics() {
+	for i, name := range notice.Topics() {
 		if r.topics&(1<<i) != 0 {
 			r.topicNames = append(r.topicNames, name)
 		}
@@ -143,13 +145,13 @@ func isCUT(s string) bool {
 // topicBit returns the bit of a known topic, 0 for anything else.
 func topicBit(topic string) uint8 {
 	switch topic {
-	case TopicAlerts:
+	case notice.TopicAlerts:
 		return 1 << 0
-	case TopicShifts:
+	case notice.TopicShifts:
 		return 1 << 1
-	case TopicLog:
+	case notice.TopicLog:
 		return 1 << 2
-	case TopicInformes:
+	case notice.TopicInformes:
 		return 1 << 3
 	}
 	return 0

@@ -1,4 +1,4 @@
-package realtime_test
+package ws_test
 
 import (
 	"context"
@@ -15,7 +15,8 @@ import (
 	fws "github.com/fasthttp/websocket"
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/senapred-valparaiso/vigia/realtime"
+	"github.com/senapred-valparaiso/vigia/notice"
+	"github.com/senapred-valparaiso/vigia/realtime/ws"
 )
 
 func TestOnePublishReachesEveryClient(t *testing.T) {
@@ -26,13 +27,13 @@ func TestOnePublishReachesEveryClient(t *testing.T) {
 		clients := make([]*client, n)
 		for i := range clients {
 			clients[i] = dial(t, s, "")
-			clients[i].expect(realtime.TypeHello, "")
+			clients[i].expect(ws.TypeHello, "")
 		}
 		if got := s.hub.Stats().Clients; got != n {
 			t.Fatalf("Stats().Clients: got %d, want %d", got, n)
 		}
 
-		s.publish(t, msg(1, realtime.TopicAlerts))
+		s.publish(t, msg(1, notice.TopicAlerts))
 		_ = clients[0].conn.SetReadDeadline(time.Now().Add(wait))
 		_, raw, err := clients[0].conn.ReadMessage()
 		if err != nil {
@@ -48,7 +49,7 @@ func TestOnePublishReachesEveryClient(t *testing.T) {
 		}
 		// The next message each client reads is the next one published: none got
 		// the first twice.
-		s.publish(t, msg(2, realtime.TopicLog))
+		s.publish(t, msg(2, notice.TopicLog))
 		for _, c := range clients {
 			c.expect("log.updated", pos(2))
 		}
@@ -60,15 +61,15 @@ func TestReconnectWithSinceGetsExactlyTheMissedMessages(t *testing.T) {
 	overTCPAndTLS(t, func(t *testing.T, useTLS bool) {
 		s := startServer(t, serverOptions{tls: useTLS})
 		c := dial(t, s, "")
-		c.expect(realtime.TypeHello, "")
+		c.expect(ws.TypeHello, "")
 		for i := 1; i <= 3; i++ {
-			s.publish(t, msg(i, realtime.TopicAlerts))
+			s.publish(t, msg(i, notice.TopicAlerts))
 			c.expect("alerts.updated", pos(i))
 		}
 		c.close()
 
 		for i := 4; i <= 8; i++ {
-			s.publish(t, msg(i, realtime.TopicShifts))
+			s.publish(t, msg(i, notice.TopicShifts))
 		}
 		waitFor(t, "hub received 8 messages", func() bool { return s.hub.Stats().Received == 8 })
 
@@ -76,7 +77,7 @@ func TestReconnectWithSinceGetsExactlyTheMissedMessages(t *testing.T) {
 		for i := 4; i <= 8; i++ {
 			c.expect("shifts.updated", pos(i))
 		}
-		s.publish(t, msg(9, realtime.TopicLog))
+		s.publish(t, msg(9, notice.TopicLog))
 		c.expect("log.updated", pos(9))
 		if st := s.hub.Stats(); st.Resumed != 1 || st.Snapshots != 0 {
 			t.Errorf("stats: got %+v, want Resumed 1, Snapshots 0", st)
@@ -84,7 +85,7 @@ func TestReconnectWithSinceGetsExactlyTheMissedMessages(t *testing.T) {
 
 		// A client without since learns the latest position at once.
 		c2 := dial(t, s, "")
-		c2.expect(realtime.TypeHello, pos(9))
+		c2.expect(ws.TypeHello, pos(9))
 	})
 }
 
@@ -93,13 +94,13 @@ func TestReconnectWithSinceGetsExactlyTheMissedMessages(t *testing.T) {
 func TestResumeWhilePublishingHasNoGapNoRepeat(t *testing.T) {
 	t.Parallel()
 	overTCPAndTLS(t, func(t *testing.T, useTLS bool) {
-		s := startServer(t, serverOptions{tls: useTLS, quiet: true, hub: realtime.HubOptions{SendQueue: 64}})
+		s := startServer(t, serverOptions{tls: useTLS, quiet: true, hub: ws.HubOptions{SendQueue: 64}})
 		const total, clients = 600, 3
 
 		published := make(chan error, 1)
 		go func() {
 			for i := 1; i <= total; i++ {
-				if err := s.broker.Publish(context.Background(), msg(i, realtime.TopicAlerts)); err != nil {
+				if err := s.broker.Publish(context.Background(), msg(i, notice.TopicAlerts)); err != nil {
 					published <- err
 					return
 				}
@@ -150,7 +151,7 @@ func resumeUntil(s *server, total, every int) error {
 			if err != nil {
 				return err
 			}
-			if m.Type != realtime.TypeHello {
+			if m.Type != ws.TypeHello {
 				return fmt.Errorf("first message %q, want hello", m.Type)
 			}
 			if m.Position != "" {
@@ -165,7 +166,7 @@ func resumeUntil(s *server, total, every int) error {
 			}
 			m, err := readMessage(conn)
 			var ce *fws.CloseError
-			if errors.As(err, &ce) && ce.Code == realtime.CloseSlowConsumer {
+			if errors.As(err, &ce) && ce.Code == ws.CloseSlowConsumer {
 				// A client dropped before its first message resumes from
 				// nothing: the reason then names no position.
 				last := ""
@@ -198,7 +199,7 @@ func TestSnapshotWhenSinceIsNotInHistory(t *testing.T) {
 	t.Parallel()
 	type call struct{ topics, comunas []string }
 	calls := make(chan call, 4)
-	s := startServer(t, serverOptions{hub: realtime.HubOptions{
+	s := startServer(t, serverOptions{hub: ws.HubOptions{
 		History: 4,
 		Snapshot: func(ctx context.Context, topics, comunas []string) (json.RawMessage, string, error) {
 			calls <- call{topics, comunas}
@@ -206,24 +207,24 @@ func TestSnapshotWhenSinceIsNotInHistory(t *testing.T) {
 		},
 	}})
 	for i := 1; i <= 10; i++ {
-		s.publish(t, msg(i, realtime.TopicAlerts))
+		s.publish(t, msg(i, notice.TopicAlerts))
 	}
 	waitFor(t, "hub received 10 messages", func() bool { return s.hub.Stats().Received == 10 })
 
 	c := dial(t, s, "since="+pos(1)+"&topics=log,alerts&comunas=05101")
-	if m := c.expect(realtime.TypeSnapshot, pos(10)); string(m.Data) != `{"alerts":[]}` {
+	if m := c.expect(ws.TypeSnapshot, pos(10)); string(m.Data) != `{"alerts":[]}` {
 		t.Errorf("snapshot data: got %s", m.Data)
 	}
 	got := <-calls
 	if !slices.Equal(got.topics, []string{"alerts", "log"}) || !slices.Equal(got.comunas, []string{"05101"}) {
 		t.Errorf("Snapshot called with %+v, want topics [alerts log], comunas [05101]", got)
 	}
-	s.publish(t, msg(11, realtime.TopicAlerts, "05101"))
+	s.publish(t, msg(11, notice.TopicAlerts, "05101"))
 	c.expect("alerts.updated", pos(11))
 
 	// An unknown position is treated the same way.
 	c2 := dial(t, s, "since=never-seen")
-	c2.expect(realtime.TypeSnapshot, pos(10))
+	c2.expect(ws.TypeSnapshot, pos(10))
 	<-calls
 	// The oldest position still in history (the last 4 of 11) resumes.
 	c3 := dial(t, s, "since="+pos(8))
@@ -238,7 +239,7 @@ func TestSnapshotSkipsChangesItAlreadyHolds(t *testing.T) {
 	overTCPAndTLS(t, func(t *testing.T, useTLS bool) {
 		called := make(chan struct{})
 		release := make(chan string)
-		s := startServer(t, serverOptions{tls: useTLS, hub: realtime.HubOptions{
+		s := startServer(t, serverOptions{tls: useTLS, hub: ws.HubOptions{
 			Snapshot: func(ctx context.Context, topics, comunas []string) (json.RawMessage, string, error) {
 				close(called)
 				select {
@@ -256,26 +257,26 @@ func TestSnapshotSkipsChangesItAlreadyHolds(t *testing.T) {
 			t.Fatalf("Snapshot not called within %v", wait)
 		}
 		// Changes arrive while the snapshot is read; it turns out to include p2.
-		s.publish(t, msg(1, realtime.TopicAlerts), msg(2, realtime.TopicAlerts), msg(3, realtime.TopicAlerts))
+		s.publish(t, msg(1, notice.TopicAlerts), msg(2, notice.TopicAlerts), msg(3, notice.TopicAlerts))
 		waitFor(t, "hub received 3 messages", func() bool { return s.hub.Stats().Received == 3 })
 		release <- pos(2)
-		c.expect(realtime.TypeSnapshot, pos(2))
+		c.expect(ws.TypeSnapshot, pos(2))
 		c.expect("alerts.updated", pos(3))
-		s.publish(t, msg(4, realtime.TopicAlerts))
+		s.publish(t, msg(4, notice.TopicAlerts))
 		c.expect("alerts.updated", pos(4))
 	})
 }
 
 func TestSnapshotFailureClosesWith1011(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, serverOptions{hub: realtime.HubOptions{
+	s := startServer(t, serverOptions{hub: ws.HubOptions{
 		Snapshot: func(context.Context, []string, []string) (json.RawMessage, string, error) {
 			return nil, "", errors.New("read model unavailable")
 		},
 	}})
 	c := dial(t, s, "since=gone")
 	got, ce := c.expectClose()
-	if len(got) != 0 || ce.Code != realtime.CloseInternalError || ce.Text != "snapshot unavailable" {
+	if len(got) != 0 || ce.Code != ws.CloseInternalError || ce.Text != "snapshot unavailable" {
 		t.Fatalf("got %d messages then close %d %q, want none then 1011 \"snapshot unavailable\"", len(got), ce.Code, ce.Text)
 	}
 }
@@ -283,24 +284,24 @@ func TestSnapshotFailureClosesWith1011(t *testing.T) {
 func TestSlowConsumerIsDroppedOthersGetEverything(t *testing.T) {
 	t.Parallel()
 	overTCPAndTLS(t, func(t *testing.T, useTLS bool) {
-		s := startServer(t, serverOptions{tls: useTLS, sendBuf: 8 << 10, hub: realtime.HubOptions{SendQueue: 8}})
+		s := startServer(t, serverOptions{tls: useTLS, sendBuf: 8 << 10, hub: ws.HubOptions{SendQueue: 8}})
 		slowConn, err := dialConn(s, "", smallReadDialer(16<<10))
 		if err != nil {
 			t.Fatal(err)
 		}
 		slow := &client{tb: t, conn: slowConn}
 		t.Cleanup(slow.close)
-		slow.expect(realtime.TypeHello, "")
+		slow.expect(ws.TypeHello, "")
 		good := []*client{dial(t, s, ""), dial(t, s, ""), dial(t, s, "")}
 		for _, c := range good {
-			c.expect(realtime.TypeHello, "")
+			c.expect(ws.TypeHello, "")
 		}
 
 		// The slow client reads nothing now; publish big messages, each read by
 		// the good clients before the next, until the hub gives up on it.
 		big := `"` + strings.Repeat("x", 16<<10) + `"`
-		bigMsg := func(i int) realtime.Message {
-			m := msg(i, realtime.TopicLog)
+		bigMsg := func(i int) notice.Message {
+			m := msg(i, notice.TopicLog)
 			m.Data = json.RawMessage(big)
 			return m
 		}
@@ -338,8 +339,8 @@ func TestSlowConsumerIsDroppedOthersGetEverything(t *testing.T) {
 		if len(got) > 0 {
 			last = got[len(got)-1].Position
 		}
-		if ce.Code != realtime.CloseSlowConsumer || ce.Text != "slow consumer: resume with since="+last {
-			t.Fatalf("close: got %d %q, want %d %q", ce.Code, ce.Text, realtime.CloseSlowConsumer, "slow consumer: resume with since="+last)
+		if ce.Code != ws.CloseSlowConsumer || ce.Text != "slow consumer: resume with since="+last {
+			t.Fatalf("close: got %d %q, want %d %q", ce.Code, ce.Text, ws.CloseSlowConsumer, "slow consumer: resume with since="+last)
 		}
 		t.Logf("slow client got %d of %d messages before the close", len(got), n)
 
@@ -373,28 +374,28 @@ func TestTopicAndComunaFilters(t *testing.T) {
 		clients := map[string]*client{}
 		for name, q := range queries {
 			clients[name] = dial(t, s, q)
-			clients[name].expect(realtime.TypeHello, "")
+			clients[name].expect(ws.TypeHello, "")
 		}
 		prev := ""
-		mk := func(position, topic string, region bool, comunas ...string) realtime.Message {
-			m := realtime.Message{Type: topic + ".updated", Topic: topic, Position: position, Region: region, Comunas: comunas, Prev: prev}
+		mk := func(position, topic string, region bool, comunas ...string) notice.Message {
+			m := notice.Message{Type: topic + ".updated", Topic: topic, Position: position, Region: region, Comunas: comunas, Prev: prev}
 			prev = position
 			return m
 		}
 		s.publish(t,
-			mk("1", realtime.TopicAlerts, false, "05101"),
-			mk("2", realtime.TopicAlerts, false, "05109"),
-			mk("3", realtime.TopicAlerts, true),
-			mk("4", realtime.TopicAlerts, false, "05602"),
-			mk("5", realtime.TopicShifts, false),
-			mk("6", realtime.TopicLog, false, "05602"),
-			mk("7", realtime.TopicInformes, false),
+			mk("1", notice.TopicAlerts, false, "05101"),
+			mk("2", notice.TopicAlerts, false, "05109"),
+			mk("3", notice.TopicAlerts, true),
+			mk("4", notice.TopicAlerts, false, "05602"),
+			mk("5", notice.TopicShifts, false),
+			mk("6", notice.TopicLog, false, "05602"),
+			mk("7", notice.TopicInformes, false),
 			mk("x", "unknown-topic", true),
 			// Sentinels: each client's list ends with those of its topics.
-			mk("sA", realtime.TopicAlerts, true),
-			mk("sS", realtime.TopicShifts, false),
-			mk("sL", realtime.TopicLog, true),
-			mk("sI", realtime.TopicInformes, false),
+			mk("sA", notice.TopicAlerts, true),
+			mk("sS", notice.TopicShifts, false),
+			mk("sL", notice.TopicLog, true),
+			mk("sI", notice.TopicInformes, false),
 		)
 		for name, c := range clients {
 			var got []string
@@ -410,11 +411,11 @@ func TestTopicAndComunaFilters(t *testing.T) {
 
 func TestBadRequestsAreRefusedBeforeUpgrade(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, serverOptions{identify: func(c *fiber.Ctx) (realtime.Identity, error) {
+	s := startServer(t, serverOptions{identify: func(c *fiber.Ctx) (ws.Identity, error) {
 		if c.Get("X-Test-Deny") != "" {
-			return realtime.Identity{}, fiber.ErrUnauthorized
+			return ws.Identity{}, fiber.ErrUnauthorized
 		}
-		return realtime.Identity{Actor: "tester"}, nil
+		return ws.Identity{Actor: "tester"}, nil
 	}})
 	cases := []struct {
 		name   string
@@ -426,7 +427,7 @@ func TestBadRequestsAreRefusedBeforeUpgrade(t *testing.T) {
 		{"comuna not five digits", "comunas=5101", nil, http.StatusBadRequest},
 		{"comuna not digits", "comunas=05101,0510x", nil, http.StatusBadRequest},
 		{"too many comunas", "comunas=" + comunaList(65), nil, http.StatusBadRequest},
-		{"since too long", "since=" + strings.Repeat("9", realtime.MaxSinceLength+1), nil, http.StatusBadRequest},
+		{"since too long", "since=" + strings.Repeat("9", ws.MaxSinceLength+1), nil, http.StatusBadRequest},
 		{"since with a space", "since=a%20b", nil, http.StatusBadRequest},
 		{"identity refused", "", http.Header{"X-Test-Deny": {"1"}}, http.StatusUnauthorized},
 	}
@@ -472,12 +473,12 @@ func TestCloseSendsGoingAwayToEveryClient(t *testing.T) {
 		clients := make([]*client, 5)
 		for i := range clients {
 			clients[i] = dial(t, s, "")
-			clients[i].expect(realtime.TypeHello, "")
+			clients[i].expect(ws.TypeHello, "")
 		}
 		closed := make(chan error, 1)
 		go func() { closed <- s.hub.Close() }()
 		for i, c := range clients {
-			if _, ce := c.expectClose(); ce.Code != realtime.CloseGoingAway || ce.Text != "server shutting down" {
+			if _, ce := c.expectClose(); ce.Code != ws.CloseGoingAway || ce.Text != "server shutting down" {
 				t.Errorf("client %d: got close %d %q, want 1001 \"server shutting down\"", i, ce.Code, ce.Text)
 			}
 		}
@@ -501,9 +502,9 @@ func TestCloseSendsGoingAwayToEveryClient(t *testing.T) {
 func TestPingsAndJSONPong(t *testing.T) {
 	t.Parallel()
 	overTCPAndTLS(t, func(t *testing.T, useTLS bool) {
-		s := startServer(t, serverOptions{tls: useTLS, hub: realtime.HubOptions{PingInterval: 50 * time.Millisecond}})
+		s := startServer(t, serverOptions{tls: useTLS, hub: ws.HubOptions{PingInterval: 50 * time.Millisecond}})
 		c := dial(t, s, "")
-		c.expect(realtime.TypeHello, "")
+		c.expect(ws.TypeHello, "")
 		pinged := make(chan struct{}, 1)
 		c.conn.SetPingHandler(func(data string) error {
 			select {
@@ -515,7 +516,7 @@ func TestPingsAndJSONPong(t *testing.T) {
 		if err := c.conn.WriteMessage(fws.TextMessage, []byte(`{"type":"ping"}`)); err != nil {
 			t.Fatal(err)
 		}
-		c.expect(realtime.TypePong, "")
+		c.expect(ws.TypePong, "")
 		msgs := make(chan error, 1)
 		go func() {
 			_, err := readMessage(c.conn) // runs the ping handler until closed
@@ -527,7 +528,7 @@ func TestPingsAndJSONPong(t *testing.T) {
 			t.Fatalf("no server ping within %v", wait)
 		}
 		// Answering pings keeps the connection: a message still arrives.
-		s.publish(t, msg(1, realtime.TopicLog))
+		s.publish(t, msg(1, notice.TopicLog))
 		if err := <-msgs; err != nil {
 			t.Fatalf("after pings: %v", err)
 		}
@@ -536,7 +537,7 @@ func TestPingsAndJSONPong(t *testing.T) {
 
 func TestSilentClientIsDisconnected(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, serverOptions{hub: realtime.HubOptions{PingInterval: 50 * time.Millisecond}})
+	s := startServer(t, serverOptions{hub: ws.HubOptions{PingInterval: 50 * time.Millisecond}})
 	c := dial(t, s, "") // never reads, so never answers a ping
 	defer c.close()
 	waitFor(t, "silent client disconnected", func() bool {
@@ -547,19 +548,19 @@ func TestSilentClientIsDisconnected(t *testing.T) {
 
 func TestBrokerGapSendsClientsToResyncWithSnapshot(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, serverOptions{hub: realtime.HubOptions{
+	s := startServer(t, serverOptions{hub: ws.HubOptions{
 		Snapshot: func(context.Context, []string, []string) (json.RawMessage, string, error) {
 			return json.RawMessage(`{}`), pos(1), nil
 		},
 	}})
 	c := dial(t, s, "")
-	c.expect(realtime.TypeHello, "")
-	s.publish(t, msg(1, realtime.TopicAlerts))
+	c.expect(ws.TypeHello, "")
+	s.publish(t, msg(1, notice.TopicAlerts))
 	c.expect("alerts.updated", pos(1))
 
 	s.broker.cut()
 	_, ce := c.expectClose()
-	if ce.Code != realtime.CloseServiceRestart || ce.Text != "broker gap: resume with since="+pos(1) {
+	if ce.Code != ws.CloseServiceRestart || ce.Text != "broker gap: resume with since="+pos(1) {
 		t.Fatalf("close: got %d %q, want 1012 %q", ce.Code, ce.Text, "broker gap: resume with since="+pos(1))
 	}
 	select {
@@ -569,8 +570,8 @@ func TestBrokerGapSendsClientsToResyncWithSnapshot(t *testing.T) {
 	}
 	// History before the gap is gone: resuming gets a snapshot.
 	c = dial(t, s, "since="+pos(1))
-	c.expect(realtime.TypeSnapshot, pos(1))
-	s.publish(t, msg(2, realtime.TopicAlerts))
+	c.expect(ws.TypeSnapshot, pos(1))
+	s.publish(t, msg(2, notice.TopicAlerts))
 	c.expect("alerts.updated", pos(2))
 	if got := s.hub.Stats().Resyncs; got != 1 {
 		t.Errorf("Stats().Resyncs: got %d, want 1", got)
@@ -579,17 +580,17 @@ func TestBrokerGapSendsClientsToResyncWithSnapshot(t *testing.T) {
 
 func TestCloseCutsClientsThatDoNotCloseInTime(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, serverOptions{sendBuf: 8 << 10, hub: realtime.HubOptions{ShutdownTimeout: 200 * time.Millisecond}})
+	s := startServer(t, serverOptions{sendBuf: 8 << 10, hub: ws.HubOptions{ShutdownTimeout: 200 * time.Millisecond}})
 	conn, err := dialConn(s, "", smallReadDialer(16<<10))
 	if err != nil {
 		t.Fatal(err)
 	}
 	stuck := &client{tb: t, conn: conn}
 	t.Cleanup(stuck.close)
-	stuck.expect(realtime.TypeHello, "")
+	stuck.expect(ws.TypeHello, "")
 	// It stops reading; its writer blocks on a full socket, so no close frame
 	// can reach it.
-	m := msg(0, realtime.TopicLog)
+	m := msg(0, notice.TopicLog)
 	m.Data = json.RawMessage(`"` + strings.Repeat("x", 64<<10) + `"`)
 	for i := 1; i <= 20; i++ {
 		m.Position, m.Prev = pos(i), ""
@@ -620,28 +621,28 @@ func TestCloseCutsClientsThatDoNotCloseInTime(t *testing.T) {
 // clients to resynchronise instead of letting them miss a change.
 func TestMissingNoticeIsDetectedFromPrev(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, serverOptions{hub: realtime.HubOptions{
+	s := startServer(t, serverOptions{hub: ws.HubOptions{
 		Snapshot: func(context.Context, []string, []string) (json.RawMessage, string, error) {
 			return json.RawMessage(`{}`), pos(4), nil
 		},
 	}})
 	c := dial(t, s, "")
-	c.expect(realtime.TypeHello, "")
-	m1, m2 := msg(1, realtime.TopicAlerts), msg(2, realtime.TopicAlerts)
+	c.expect(ws.TypeHello, "")
+	m1, m2 := msg(1, notice.TopicAlerts), msg(2, notice.TopicAlerts)
 	m2.Prev = pos(1)
 	s.publish(t, m1, m2)
 	c.expect("alerts.updated", pos(1))
 	c.expect("alerts.updated", pos(2))
 
-	m4 := msg(4, realtime.TopicAlerts)
+	m4 := msg(4, notice.TopicAlerts)
 	m4.Prev = pos(3) // notice 3 never arrived
 	s.publish(t, m4)
 	_, ce := c.expectClose()
-	if ce.Code != realtime.CloseServiceRestart {
+	if ce.Code != ws.CloseServiceRestart {
 		t.Fatalf("close: got %d %q, want 1012", ce.Code, ce.Text)
 	}
 	c = dial(t, s, "since="+pos(2))
-	c.expect(realtime.TypeSnapshot, pos(4))
+	c.expect(ws.TypeSnapshot, pos(4))
 	if got := s.hub.Stats().Resyncs; got != 1 {
 		t.Errorf("Stats().Resyncs: got %d, want 1", got)
 	}
@@ -654,10 +655,10 @@ func TestBrokerLossTellsClientsTheyAreDegraded(t *testing.T) {
 	overTCPAndTLS(t, func(t *testing.T, useTLS bool) {
 		s := startServer(t, serverOptions{tls: useTLS})
 		c := dial(t, s, "")
-		c.expect(realtime.TypeHello, "")
+		c.expect(ws.TypeHello, "")
 		s.broker.cut()
 		msgs, ce := c.expectClose()
-		if len(msgs) != 1 || msgs[0].Type != realtime.TypeDegraded || ce.Code != realtime.CloseServiceRestart {
+		if len(msgs) != 1 || msgs[0].Type != ws.TypeDegraded || ce.Code != ws.CloseServiceRestart {
 			t.Fatalf("got %+v then close %v, want degraded then 1012", msgs, ce)
 		}
 	})
@@ -671,11 +672,11 @@ func TestClientControlFrames(t *testing.T) {
 	t.Parallel()
 	overTCPAndTLS(t, func(t *testing.T, useTLS bool) {
 		s := startServer(t, serverOptions{tls: useTLS})
-		s.publish(t, msg(1, realtime.TopicAlerts))
+		s.publish(t, msg(1, notice.TopicAlerts))
 		waitFor(t, "hub received a message", func() bool { return s.hub.Stats().Received == 1 })
 		t.Run("ping gets pong", func(t *testing.T) {
 			c := dial(t, s, "")
-			c.expect(realtime.TypeHello, pos(1))
+			c.expect(ws.TypeHello, pos(1))
 			ponged := make(chan string, 1)
 			c.conn.SetPongHandler(func(data string) error {
 				ponged <- data
@@ -688,7 +689,7 @@ func TestClientControlFrames(t *testing.T) {
 			if err := c.conn.WriteMessage(fws.TextMessage, []byte(`{"type":"ping"}`)); err != nil {
 				t.Fatal(err)
 			}
-			c.expect(realtime.TypePong, "") // reading runs the pong handler first
+			c.expect(ws.TypePong, "") // reading runs the pong handler first
 			select {
 			case got := <-ponged:
 				if got != "¿estás?" {
@@ -700,7 +701,7 @@ func TestClientControlFrames(t *testing.T) {
 		})
 		t.Run("close gets close", func(t *testing.T) {
 			c := dial(t, s, "")
-			c.expect(realtime.TypeHello, pos(1))
+			c.expect(ws.TypeHello, pos(1))
 			if err := c.conn.WriteControl(fws.CloseMessage, fws.FormatCloseMessage(fws.CloseNormalClosure, "chao"), time.Now().Add(wait)); err != nil {
 				t.Fatal(err)
 			}
@@ -710,7 +711,7 @@ func TestClientControlFrames(t *testing.T) {
 		})
 		t.Run("oversized message closes with 1009", func(t *testing.T) {
 			c := dial(t, s, "")
-			c.expect(realtime.TypeHello, pos(1))
+			c.expect(ws.TypeHello, pos(1))
 			if err := c.conn.WriteMessage(fws.TextMessage, []byte(strings.Repeat("x", 600))); err != nil {
 				t.Fatal(err)
 			}

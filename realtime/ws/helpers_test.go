@@ -1,4 +1,4 @@
-package realtime_test
+package ws_test
 
 import (
 	"context"
@@ -21,16 +21,18 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/rs/zerolog"
 
+	"github.com/senapred-valparaiso/vigia/notice"
 	"github.com/senapred-valparaiso/vigia/realtime"
 	"github.com/senapred-valparaiso/vigia/realtime/memory"
+	"github.com/senapred-valparaiso/vigia/realtime/ws"
 )
 
 // wait bounds every wait in these tests; exceeding it fails the test.
 const wait = 10 * time.Second
 
 type serverOptions struct {
-	hub      realtime.HubOptions
-	identify realtime.IdentifyFunc
+	hub      ws.HubOptions
+	identify ws.IdentifyFunc
 	sendBuf  int  // if > 0, SO_SNDBUF of every accepted connection
 	tls      bool // serve wss://: the hub cannot write to a TLS socket without waiting, so every write goes through a writer goroutine
 	quiet    bool
@@ -39,7 +41,7 @@ type serverOptions struct {
 // server is a real Fiber app on 127.0.0.1:0 serving a hub fed by a memory
 // broker.
 type server struct {
-	hub    *realtime.Hub
+	hub    *ws.Hub
 	broker *gapBroker
 	ws     string      // ws://…/ws (wss:// over TLS)
 	http   string      // http://…/ws
@@ -52,7 +54,7 @@ func startServer(tb testing.TB, o serverOptions) *server {
 	if o.quiet {
 		log = zerolog.Nop()
 	}
-	hub := realtime.NewHub(log, o.hub)
+	hub := ws.NewHub(log, o.hub)
 	broker := newGapBroker(memory.New(memory.Options{}))
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
 	app.Get("/ws", hub.Handler(o.identify))
@@ -108,7 +110,7 @@ func startServer(tb testing.TB, o serverOptions) *server {
 	return &server{hub: hub, broker: broker, ws: scheme + addr + "/ws", http: httpScheme + addr + "/ws", tls: clientTLS}
 }
 
-func (s *server) publish(tb testing.TB, msgs ...realtime.Message) {
+func (s *server) publish(tb testing.TB, msgs ...notice.Message) {
 	tb.Helper()
 	for _, m := range msgs {
 		if err := s.broker.Publish(context.Background(), m); err != nil {
@@ -131,8 +133,8 @@ func waitFor(tb testing.TB, what string, cond func() bool) {
 
 // msg is change notice number n: position "p<n>", zero-padded, chained to
 // notice n-1 as one publisher's notices are.
-func msg(n int, topic string, comunas ...string) realtime.Message {
-	m := realtime.Message{
+func msg(n int, topic string, comunas ...string) notice.Message {
+	m := notice.Message{
 		Type:     topic + ".updated",
 		Topic:    topic,
 		Position: pos(n),
@@ -203,7 +205,7 @@ func dialStatus(tb testing.TB, s *server, query string, header http.Header) int 
 }
 
 // next reads the next message, failing the test on anything else.
-func (c *client) next() realtime.Message {
+func (c *client) next() notice.Message {
 	c.tb.Helper()
 	m, err := readMessage(c.conn)
 	if err != nil {
@@ -212,24 +214,24 @@ func (c *client) next() realtime.Message {
 	return m
 }
 
-func readMessage(conn *fws.Conn) (realtime.Message, error) {
+func readMessage(conn *fws.Conn) (notice.Message, error) {
 	_ = conn.SetReadDeadline(time.Now().Add(wait))
 	typ, data, err := conn.ReadMessage()
 	if err != nil {
-		return realtime.Message{}, err
+		return notice.Message{}, err
 	}
 	if typ != fws.TextMessage {
-		return realtime.Message{}, fmt.Errorf("got frame type %d, want text", typ)
+		return notice.Message{}, fmt.Errorf("got frame type %d, want text", typ)
 	}
-	var m realtime.Message
+	var m notice.Message
 	if err := json.Unmarshal(data, &m); err != nil {
-		return realtime.Message{}, fmt.Errorf("decode %s: %w", data, err)
+		return notice.Message{}, fmt.Errorf("decode %s: %w", data, err)
 	}
 	return m, nil
 }
 
 // expect reads one message and checks its type and position.
-func (c *client) expect(typ, position string) realtime.Message {
+func (c *client) expect(typ, position string) notice.Message {
 	c.tb.Helper()
 	m := c.next()
 	if m.Type != typ || m.Position != position {
@@ -240,9 +242,9 @@ func (c *client) expect(typ, position string) realtime.Message {
 
 // expectClose reads until the connection closes and returns the close error;
 // data messages before it are returned too.
-func (c *client) expectClose() ([]realtime.Message, *fws.CloseError) {
+func (c *client) expectClose() ([]notice.Message, *fws.CloseError) {
 	c.tb.Helper()
-	var got []realtime.Message
+	var got []notice.Message
 	for {
 		m, err := readMessage(c.conn)
 		if err == nil {
@@ -303,14 +305,14 @@ func newGapBroker(b realtime.Broker) *gapBroker {
 	return &gapBroker{Broker: b, subscribed: make(chan struct{}, 16), cuts: make(chan struct{}, 1)}
 }
 
-func (g *gapBroker) Subscribe(ctx context.Context) (<-chan realtime.Message, error) {
+func (g *gapBroker) Subscribe(ctx context.Context) (<-chan notice.Message, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	in, err := g.Broker.Subscribe(ctx)
 	if err != nil {
 		cancel()
 		return nil, err
 	}
-	out := make(chan realtime.Message, memory.DefaultBuffer) // buffered like the adapters, so messages can queue up for the hub
+	out := make(chan notice.Message, memory.DefaultBuffer) // buffered like the adapters, so messages can queue up for the hub
 	go func() {
 		defer close(out)
 		defer cancel()

@@ -1,4 +1,4 @@
-package realtime_test
+package ws_test
 
 import (
 	"encoding/json"
@@ -10,7 +10,8 @@ import (
 
 	fws "github.com/fasthttp/websocket"
 
-	"github.com/senapred-valparaiso/vigia/realtime"
+	"github.com/senapred-valparaiso/vigia/notice"
+	"github.com/senapred-valparaiso/vigia/realtime/ws"
 )
 
 // BenchmarkFanOut publishes through the memory broker to 1,000 real
@@ -25,7 +26,7 @@ func BenchmarkFanOut(b *testing.B) {
 			done := make(chan struct{}, 1)
 			for range clients {
 				c := dial(b, s, "")
-				c.expect(realtime.TypeHello, "")
+				c.expect(ws.TypeHello, "")
 				_ = c.conn.SetReadDeadline(time.Time{}) // expect set one; a long run must outlive it
 				go func() {
 					for {
@@ -47,7 +48,7 @@ func BenchmarkFanOut(b *testing.B) {
 				n := min(batch, b.N-sent)
 				target.Store(int64((sent + n) * clients))
 				for i := range n {
-					m := realtime.Message{Type: "alert.updated", Topic: realtime.TopicAlerts, Position: pos(sent + i + 1), Data: data}
+					m := notice.Message{Type: "alert.updated", Topic: notice.TopicAlerts, Position: pos(sent + i + 1), Data: data}
 					if sent+i > 0 {
 						m.Prev = pos(sent + i) // chained, as one publisher's notices are
 					}

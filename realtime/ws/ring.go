@@ -1,4 +1,4 @@
-package realtime
+package ws
 
 // entry is one message as the hub keeps it: encoded once, as the WebSocket
 // frame every client receives, with the routing metadata the filters need.

@@ -1,10 +1,12 @@
-package realtime
+package ws
 
 import (
 	"encoding/binary"
 	"encoding/json"
 
 	fws "github.com/fasthttp/websocket"
+
+	"github.com/senapred-valparaiso/vigia/notice"
 )
 
 // WebSocket opcodes (RFC 6455 §5.2) of the frames the hub writes itself.
@@ -48,7 +50,7 @@ func closeFrame(code int, reason string) []byte {
 }
 
 // encodeFrame marshals m as the text frame clients receive.
-func encodeFrame(m Message) ([]byte, error) {
+func encodeFrame(m notice.Message) ([]byte, error) {
 	payload, err := json.Marshal(m)
 	if err != nil {
 		return nil, err
