@@ -35,7 +35,15 @@ type Informe struct {
 	// (AM, PM) and any corrections (a different file for an edition
 	// already received: both are kept, the later is that edition's current
 	// one).
-	Received []InformeEdition
+	Received []InformeReceipt
+}
+
+// InformeReceipt is one received document as the day keeps it: the
+// edition, where it came from and when it was recorded.
+type InformeReceipt struct {
+	InformeEdition
+	Source     string    `json:"source"`
+	ReceivedAt time.Time `json:"received_at"`
 }
 
 // InformeHeader is what identifies a received informe.
@@ -183,6 +191,6 @@ func (i *Informe) Apply(e Event) {
 		h := r.InformeHeader
 		i.Date, i.Header = h.Date, &h
 		i.Versions++
-		i.Received = append(i.Received, r.InformeEdition)
+		i.Received = append(i.Received, InformeReceipt{InformeEdition: r.InformeEdition, Source: r.Source, ReceivedAt: r.At})
 	}
 }

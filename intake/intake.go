@@ -20,6 +20,7 @@ import (
 	"github.com/senapred-valparaiso/vigia/eventstore"
 	"github.com/senapred-valparaiso/vigia/ingest"
 	"github.com/senapred-valparaiso/vigia/jobs"
+	"github.com/senapred-valparaiso/vigia/notice"
 )
 
 // KindParse is the River job kind that parses and appends one informe.
@@ -333,4 +334,25 @@ func receiveCommand(inf *ingest.Informe, a parseArgs, loc *time.Location, now ti
 		},
 		At: now,
 	}, nil
+}
+
+// announcer is where job changes are published (realtime.Publisher).
+type announcer interface {
+	Announce(notice.Message) error
+}
+
+// PublishTo returns a Notifier that announces each job change on the
+// WebSocket topic "informes" as {"type":"informe.job","data":{job}}. A
+// change that cannot be queued is dropped: the job's state stays readable
+// at GET /api/informes/jobs/{id}.
+func PublishTo(a announcer) Notifier { return publisher{a} }
+
+type publisher struct{ a announcer }
+
+func (p publisher) JobChanged(j Job) {
+	data, err := json.Marshal(j)
+	if err != nil {
+		return
+	}
+	_ = p.a.Announce(notice.Message{Type: "informe.job", Topic: notice.TopicInformes, Data: data})
 }

@@ -137,11 +137,27 @@ func openSQLite(ctx context.Context, path string, rc *river.Config) (*Engine, er
 	if err := migrate(ctx, driver); err != nil {
 		return nil, errors.Join(fmt.Errorf("jobs database %s: %w", path, err), db.Close())
 	}
+	if err := requeueInterrupted(ctx, db); err != nil {
+		return nil, errors.Join(fmt.Errorf("jobs database %s: %w", path, err), db.Close())
+	}
 	cl, err := river.NewClient(driver, rc)
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("jobs: %w", err), db.Close())
 	}
 	return &Engine{client: cl, kind: "sqlite", ping: db.PingContext, close: db.Close}, nil
+}
+
+// requeueInterrupted makes the jobs a killed process left "running"
+// available again at once. A SQLite jobs database belongs to one hub
+// process (the embedded default is one instance), so when it opens nothing
+// can still be running them; River's rescuer would otherwise wait
+// RescueAfter. Their attempt count stays, so a job that kills its process
+// every time still runs out of attempts.
+func requeueInterrupted(ctx context.Context, db *sql.DB) error {
+	if _, err := db.ExecContext(ctx, `UPDATE river_job SET state = 'available' WHERE state = 'running'`); err != nil {
+		return fmt.Errorf("requeue interrupted jobs: %w", err)
+	}
+	return nil
 }
 
 func openPostgres(ctx context.Context, url string, rc *river.Config) (*Engine, error) {

@@ -192,3 +192,53 @@ func TestPostgresFleetRunsEachJobOnce(t *testing.T) {
 		}
 	}
 }
+
+// blocker is a worker that never finishes until its context ends.
+type blocker struct {
+	river.WorkerDefaults[echoArgs]
+	started chan struct{}
+}
+
+func (w *blocker) Work(ctx context.Context, _ *river.Job[echoArgs]) error {
+	close(w.started)
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// A job left running when its process died runs again as soon as the
+// SQLite engine reopens, not after the rescue delay.
+func TestSQLiteRequeuesAJobLeftRunning(t *testing.T) {
+	t.Parallel()
+	url := filepath.Join(t.TempDir(), "jobs.db")
+	ctx := context.Background()
+	b := &blocker{started: make(chan struct{})}
+	w := river.NewWorkers()
+	river.AddWorker(w, b)
+	e := open(t, url, w)
+	res, err := e.Insert(ctx, echoArgs{Key: "k"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	<-b.started
+	// Stand in for kill -9: close the database under the running job.
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	stopCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	_ = e.Stop(stopCtx)
+	cancel()
+
+	r := newRuns()
+	e = open(t, url, r.worker("after"))
+	defer stop(t, e)
+	if row, err := e.Job(ctx, res.Job.ID); err != nil || row.State != rivertype.JobStateAvailable {
+		t.Fatalf("after reopening: %v %v, want the job available again", row.State, err)
+	}
+	if err := e.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r.wait(t, 1)
+}

@@ -35,6 +35,10 @@ type InformeView struct {
 	// Header is the ingested informe's header, when one arrived for the day
 	// by AsOf.
 	Header *domain.InformeHeader `json:"header"`
+	// Received are the documents received for the day by AsOf (editions
+	// and corrections, in the order they were recorded, each with its
+	// parsed content); the last of an edition is its current one.
+	Received []domain.InformeReceipt `json:"received"`
 }
 
 // InformeView renders the state as the informe of date. The state must hold
@@ -51,6 +55,10 @@ func (s *State) InformeView(date string, asOf time.Time) InformeView {
 	}
 	if h, ok := s.Informe(date); ok {
 		v.Header = &h
+	}
+	v.Received = []domain.InformeReceipt{}
+	if i := s.informes[date]; i != nil {
+		v.Received = append(v.Received, i.Received...)
 	}
 	return v
 }

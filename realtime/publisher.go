@@ -55,6 +55,21 @@ func (p *Publisher) Notify(_ context.Context, m notice.Message) error {
 	}
 }
 
+// Announce queues a message that is not a change of the log — a background
+// job's progress, say — for the clients of its topic. It has no position
+// and takes no part in the Prev chain, so a lost announcement is never
+// mistaken for a lost change (clients re-read such state over HTTP). Safe
+// from any goroutine; never blocks; do not call it after Close.
+func (p *Publisher) Announce(m notice.Message) error {
+	m.Position, m.Prev = "", ""
+	select {
+	case p.queue <- m:
+		return nil
+	default:
+		return fmt.Errorf("announce %s: publish queue full", m.Type)
+	}
+}
+
 func (p *Publisher) run() {
 	defer close(p.done)
 	for m := range p.queue {

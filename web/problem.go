@@ -14,6 +14,7 @@ import (
 	"github.com/senapred-valparaiso/vigia/command"
 	"github.com/senapred-valparaiso/vigia/domain"
 	"github.com/senapred-valparaiso/vigia/eventstore"
+	"github.com/senapred-valparaiso/vigia/ingest"
 	"github.com/senapred-valparaiso/vigia/projections"
 )
 
@@ -116,6 +117,7 @@ func errorHandler(log zerolog.Logger) fiber.ErrorHandler {
 			fe   *fiber.Error
 			verr *eventstore.VersionError
 			le   *errLogin
+			ie   *ingest.Error
 		)
 		switch {
 		case errors.As(err, &ve):
@@ -140,6 +142,11 @@ func errorHandler(log zerolog.Logger) fiber.ErrorHandler {
 		case errors.As(err, &verr):
 			// Gave up after repeated concurrent changes: tell the client to retry.
 			p.Status, p.Type, p.Title, p.Detail = http.StatusConflict, problemType("busy"), "Recurso muy disputado", "Hubo demasiados cambios simultáneos; intente de nuevo."
+		case errors.As(err, &ie):
+			p.Status, p.Type, p.Title, p.Detail = http.StatusUnprocessableEntity, problemType("informe"), ie.Title, ie.Detail
+			if errors.Is(ie, ingest.ErrTooLarge) {
+				p.Status, p.Type = http.StatusRequestEntityTooLarge, problemType("too-large")
+			}
 		case errors.As(err, &le):
 			p.Status, p.Type, p.Title, p.Detail = http.StatusUnauthorized, problemType("login-failed"), "No se pudo iniciar sesión", le.detail
 		case errors.Is(err, errCrossSite):

@@ -65,6 +65,8 @@ type Config struct {
 	// History rebuilds past informes from the log (projections.History);
 	// nil: no /api/informes routes.
 	History history
+	// Intake takes informe files (intake.Service); nil: no upload routes.
+	Intake intakeService
 }
 
 // Server is the hub's HTTP application.
@@ -90,7 +92,7 @@ func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, log: cfg.Log.With().Str("component", "web").Logger()}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "vigia",
-		BodyLimit:             cfg.BodyLimit,
+		BodyLimit:             max(cfg.BodyLimit, UploadLimit), // the smaller limit: bodyLimit
 		ErrorHandler:          errorHandler(s.log),
 		DisableStartupMessage: true,
 		ReadTimeout:           30 * time.Second,
@@ -113,7 +115,7 @@ func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWith
 
 func (s *Server) routes() {
 	a := s.app
-	a.Use(s.requestContext)
+	a.Use(s.requestContext, s.bodyLimit)
 	a.Get("/healthz", s.healthz)
 	a.Get("/readyz", s.readyz)
 
@@ -150,6 +152,11 @@ func (s *Server) routes() {
 	api.Get("/log/:id", s.getLogEntry)
 	api.Patch("/log/:id", s.correctLogEntry)
 
+	if s.cfg.Intake != nil {
+		api.Post("/informes", s.postInforme)
+		api.Get("/informes/jobs", s.listInformeJobs)
+		api.Get("/informes/jobs/:id", s.getInformeJob)
+	}
 	if s.cfg.History != nil {
 		api.Get("/informes/:date/changes", s.getInformeChanges)
 		api.Get("/informes/:date", s.getInforme)

@@ -7,10 +7,13 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/senapred-valparaiso/vigia/jobs"
 )
 
 // Config is the hub's whole configuration. Flags override HUB_* environment
@@ -21,6 +24,7 @@ type Config struct {
 	DataDir       string
 	EventStore    string
 	ReadModel     string
+	Jobs          string
 	Broker        string
 	AdminUser     string
 	AdminPassword string
@@ -51,6 +55,7 @@ func bindStore(fs *flag.FlagSet, c *Config, getenv env) {
 	stringFlag(fs, getenv, &c.DataDir, "data-dir", "HUB_DATA_DIR", "./data", "directory for the embedded event store and sessions")
 	stringFlag(fs, getenv, &c.EventStore, "eventstore", "HUB_EVENTSTORE", "", "event store: empty for embedded SQLite in the data dir, sqlite:///path/events.db, postgres://… or esdb://…")
 	stringFlag(fs, getenv, &c.ReadModel, "readmodel", "HUB_READMODEL", "memory", "read models: memory or postgres://… (also where a fleet keeps API tokens)")
+	stringFlag(fs, getenv, &c.Jobs, "jobs", "HUB_JOBS", "", "background jobs database: empty for the read models' Postgres when there is one, else jobs.db in the data dir; or postgres://… or a SQLite file path")
 	stringFlag(fs, getenv, &c.LogLevel, "log-level", "HUB_LOG_LEVEL", "info", "debug, info, warn or error")
 	stringFlag(fs, getenv, &c.LogFormat, "log-format", "HUB_LOG_FORMAT", "auto", "json, console, or auto (console on a terminal)")
 }
@@ -97,10 +102,26 @@ func (c *Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("broker %q: want memory or redis://", redact(c.Broker)))
 	}
+	if isRedisURL(c.Broker) && c.Jobs != "" && !jobs.IsPostgres(c.Jobs) {
+		errs = append(errs, errors.New("jobs: a fleet (broker redis://) shares its jobs in Postgres: leave jobs empty or give postgres://…"))
+	}
 	if (c.AdminUser == "") != (c.AdminPassword == "") {
 		errs = append(errs, errors.New("admin-user and admin-password go together"))
 	}
 	return errors.Join(errs...)
+}
+
+// jobsURL is where background jobs are kept: HUB_JOBS, else the read
+// models' Postgres (a fleet shares its jobs, so each runs on one instance),
+// else jobs.db beside the embedded event store.
+func (c *Config) jobsURL() string {
+	switch {
+	case c.Jobs != "":
+		return c.Jobs
+	case c.readModelKind() == "postgres":
+		return c.ReadModel
+	}
+	return filepath.Join(c.DataDir, "jobs.db")
 }
 
 // validateStore checks the flags bindStore registers.

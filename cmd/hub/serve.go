@@ -9,10 +9,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/riverqueue/river"
 	"github.com/rs/zerolog"
 
 	"github.com/senapred-valparaiso/vigia/auth"
 	"github.com/senapred-valparaiso/vigia/command"
+	"github.com/senapred-valparaiso/vigia/intake"
+	"github.com/senapred-valparaiso/vigia/jobs"
 	"github.com/senapred-valparaiso/vigia/projections"
 	"github.com/senapred-valparaiso/vigia/realtime"
 	"github.com/senapred-valparaiso/vigia/realtime/ws"
@@ -72,6 +75,7 @@ type Main struct {
 	history    *projections.History
 	snapshots  projections.SnapshotStore
 	commands   *command.Handler
+	jobs       *jobs.Engine
 	server     *web.Server
 	ln         net.Listener
 	cancel     context.CancelFunc
@@ -100,6 +104,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.stores = st
 	defer func() {
 		if err != nil {
+			err = errors.Join(err, m.stopJobs())
 			m.closeBackground()
 			if m.fleet != nil {
 				err = errors.Join(err, m.fleet.Close())
@@ -163,6 +168,19 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		}
 	}()
 
+	// Background jobs (informe parsing) after the projector runs: a job
+	// appends through the same command path as a request.
+	workers := river.NewWorkers()
+	jobNotices := intake.PublishTo(m.notifier)
+	intake.NewWorker(workers, m.commands, loc, jobNotices, m.Log)
+	m.jobs, err = jobs.Open(ctx, jobs.Config{URL: m.Config.jobsURL(), Workers: workers, Log: m.Log, Timeout: 30 * time.Second, RescueAfter: time.Minute})
+	if err != nil {
+		return fmt.Errorf("jobs: %w", err)
+	}
+	if err := m.jobs.Start(runCtx); err != nil {
+		return err
+	}
+
 	var sessions auth.SessionStore = st.authDB.Sessions()
 	if fl.sessions != nil {
 		sessions = fl.sessions
@@ -186,7 +204,11 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Location:       loc,
 		Streams:        st.events,
 		History:        m.history,
-		Checks:         []web.Check{{Name: "eventstore", Check: st.events.Ping}, {Name: "broker", Check: fl.ping}, {Name: "readmodel", Check: m.model.Ping}},
+		Intake:         intake.New(m.jobs, jobNotices),
+		Checks: []web.Check{
+			{Name: "eventstore", Check: st.events.Ping}, {Name: "broker", Check: fl.ping},
+			{Name: "readmodel", Check: m.model.Ping}, {Name: "jobs", Check: m.jobs.Ping},
+		},
 	})
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
@@ -225,6 +247,7 @@ func (m *Main) Close() error {
 		errs = append(errs, m.server.Shutdown(ctx))
 		cancel()
 	}
+	errs = append(errs, m.stopJobs())
 	m.closeBackground()
 	if m.notifier != nil {
 		m.notifier.Close()
@@ -239,6 +262,19 @@ func (m *Main) Close() error {
 		errs = append(errs, m.stores.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// stopJobs lets running jobs finish (bounded by ShutdownWait; one cut short
+// runs again after the next start) and closes the jobs database.
+func (m *Main) stopJobs() error {
+	if m.jobs == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownWait)
+	defer cancel()
+	err := errors.Join(m.jobs.Stop(ctx), m.jobs.Close())
+	m.jobs = nil
+	return err
 }
 
 func (m *Main) closeBackground() {
