@@ -16,7 +16,9 @@ var continental = domain.Scope{
 	Comunas:    []string{"05101", "05102", "05103", "05105", "05107", "05109"},
 }
 
-func region() domain.Scope { return domain.Scope{Region: true, Provincias: []string{}, Comunas: []string{}} }
+func region() domain.Scope {
+	return domain.Scope{Region: true, Provincias: []string{}, Comunas: []string{}}
+}
 
 func scope(provincias, comunas []string) domain.Scope {
 	if provincias == nil {
