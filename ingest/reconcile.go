@@ -22,22 +22,23 @@ type BoardAlert struct {
 	Title   string
 }
 
-// Kind is the kind of a difference between an informe and the board.
-type Kind string
+// ItemKind is the kind of a difference between an informe and the board.
+// (Named apart from Error.Kind, which is an error sentinel.)
+type ItemKind string
 
 // Kinds of Item.
 const (
 	// KindMissing: a row of the informe matches no alert on the board.
-	KindMissing Kind = "missing"
+	KindMissing ItemKind = "missing"
 	// KindLevel: a row matches an alert whose level differs.
-	KindLevel Kind = "level"
+	KindLevel ItemKind = "level"
 	// KindScope: a row matches an alert whose territory differs.
-	KindScope Kind = "scope"
+	KindScope ItemKind = "scope"
 	// KindExtra: an alert in force matches no row of the informe.
-	KindExtra Kind = "extra"
+	KindExtra ItemKind = "extra"
 	// KindUnreadable: a row could not be read completely (see
 	// Proposal.Problems); it takes no part in matching.
-	KindUnreadable Kind = "unreadable"
+	KindUnreadable ItemKind = "unreadable"
 )
 
 // Item is one difference between an informe and the board.
@@ -47,8 +48,10 @@ type Item struct {
 	// alerts gives the same IDs. It does not identify the informe: callers
 	// that keep items keep them per informe.
 	ID   string
-	Kind Kind
-	// Proposal is the informe's row; nil for KindExtra.
+	Kind ItemKind
+	// Proposal is the informe's row; nil for KindExtra. Proposal and Alert
+	// point to copies that Reconcile made: changing them changes nothing
+	// else.
 	Proposal *Proposal
 	// Alert is the board's alert; nil for KindMissing and KindUnreadable.
 	Alert *BoardAlert
@@ -103,11 +106,11 @@ func Reconcile(proposals []Proposal, board []BoardAlert) []Item {
 		a := &alerts[j]
 		if p.Level != a.Level {
 			items = append(items, newItem(KindLevel, p, a, fmt.Sprintf("Nivel distinto en «%s»: el informe (fila %d) dice %s y el tablero %s",
-				a.Title, p.Row+1, p.Level.Label(), a.Level.Label()), true))
+				oneLine(a.Title), p.Row+1, p.Level.Label(), a.Level.Label()), true))
 		}
 		if !sameTerritory(p.Scope, a.Scope) {
 			items = append(items, newItem(KindScope, p, a, fmt.Sprintf("Cobertura distinta en «%s»: el informe (fila %d) dice «%s» y el tablero cubre %s (%s)",
-				a.Title, p.Row+1, oneLine(p.Alerta.Cobertura), DescribeScope(a.Scope), scopeDiff(p.Scope, a.Scope)), true))
+				oneLine(a.Title), p.Row+1, oneLine(p.Alerta.Cobertura), DescribeScope(a.Scope), scopeDiff(p.Scope, a.Scope)), true))
 		}
 	}
 	for j := range alerts {
@@ -115,7 +118,7 @@ func Reconcile(proposals []Proposal, board []BoardAlert) []Item {
 			continue
 		}
 		a := &alerts[j]
-		summary := fmt.Sprintf("En el tablero pero no en el informe: «%s» (%s por %s en %s)", a.Title, a.Level.Label(), a.Hazard.Label(), DescribeScope(a.Scope))
+		summary := fmt.Sprintf("En el tablero pero no en el informe: «%s» (%s por %s en %s)", oneLine(a.Title), a.Level.Label(), a.Hazard.Label(), DescribeScope(a.Scope))
 		actionable := true
 		for i := range props {
 			if !props[i].Actionable() && props[i].Hazard == a.Hazard {
@@ -237,13 +240,13 @@ func unreadableItem(p *Proposal) Item {
 	return newItem(KindUnreadable, p, nil, fmt.Sprintf("Fila %d del informe sin interpretar: %s", p.Row+1, strings.Join(p.Problems, "; ")), false)
 }
 
-func newItem(k Kind, p *Proposal, a *BoardAlert, summary string, actionable bool) Item {
+func newItem(k ItemKind, p *Proposal, a *BoardAlert, summary string, actionable bool) Item {
 	return Item{ID: itemID(k, p, a), Kind: k, Proposal: p, Alert: a, Summary: summary, Actionable: actionable}
 }
 
 // itemID hashes what identifies a difference: its kind, the row and the
 // alert's ID. The version prefix lets the recipe change without reusing IDs.
-func itemID(k Kind, p *Proposal, a *BoardAlert) string {
+func itemID(k ItemKind, p *Proposal, a *BoardAlert) string {
 	h := sha256.New()
 	field := func(s string) {
 		h.Write([]byte(s))
