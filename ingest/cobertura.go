@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/senapred-valparaiso/vigia/domain"
 )
@@ -35,15 +36,26 @@ import (
 //     taken as a qualifier and ignored.
 //
 // Partial coverage ("sector cordillerano de ...", "borde costero") and
-// anything else is a problem. The scope is compacted: a province whose
+// anything else is a problem, as is a text longer than MaxCobertura; at
+// most five fragments are named. The scope is compacted: a province whose
 // comunas are all covered is named as the province, all comunas as the
 // region.
 func ParseCobertura(text string) (scope domain.Scope, problems []string) {
 	whole := oneLine(text)
 	var frags []string
-	bad := func(format string, a ...any) { frags = append(frags, fmt.Sprintf(format, a...)) }
+	more := 0
+	bad := func(format string, a ...any) {
+		if len(frags) == maxProblems {
+			more++
+			return
+		}
+		frags = append(frags, fmt.Sprintf(format, a...))
+	}
 	if isNone(whole) {
 		return domain.Scope{}, []string{"la cobertura está vacía"}
+	}
+	if n := utf8.RuneCountInString(whole); n > MaxCobertura {
+		return domain.Scope{}, []string{fmt.Sprintf("no se pudo interpretar la cobertura «%s»: es demasiado larga (%d caracteres; máximo %d)", short(whole), n, MaxCobertura)}
 	}
 
 	// A line break separates items like a comma.
@@ -70,18 +82,29 @@ func ParseCobertura(text string) (scope domain.Scope, problems []string) {
 		bad("no queda ninguna comuna")
 	}
 	if len(frags) > 0 {
+		if more > 0 {
+			frags = append(frags, fmt.Sprintf("y %d problemas más", more))
+		}
 		out := make([]string, len(frags))
 		for i, f := range frags {
-			out[i] = "no se pudo interpretar la cobertura «" + whole + "»: " + f
+			out[i] = "no se pudo interpretar la cobertura «" + short(whole) + "»: " + f
 		}
 		return domain.Scope{}, out
 	}
 	s, err := domain.NormalizeScope(compact(covered))
 	if err != nil {
-		return domain.Scope{}, []string{"no se pudo interpretar la cobertura «" + whole + "»: " + err.Error()}
+		return domain.Scope{}, []string{"no se pudo interpretar la cobertura «" + short(whole) + "»: " + err.Error()}
 	}
 	return s, nil
 }
+
+// MaxCobertura is the longest Cobertura text ParseCobertura reads, in
+// characters; a real one is a line or two.
+const MaxCobertura = 500
+
+// maxProblems is how many fragments ParseCobertura names before counting
+// the rest.
+const maxProblems = 5
 
 // exceptRe finds where the exception of a coverage begins.
 var exceptRe = regexp.MustCompile(`(?i)(?:^|[\s,;(–—-])(excepto|salvo|menos|exceptuando|sin|(?:a|con) excepci[oó]n de)(?:\s|$)`)
@@ -427,6 +450,16 @@ func trimPunct(s string) string {
 	return strings.TrimFunc(s, func(r rune) bool {
 		return unicode.IsSpace(r) || strings.ContainsRune(`.:;,"'«»“”-–—`, r)
 	})
+}
+
+// short is s on one line, cut to 120 characters, for quoting in a message.
+func short(s string) string {
+	const most = 120
+	s = oneLine(s)
+	if r := []rune(s); len(r) > most {
+		return string(r[:most-1]) + "…"
+	}
+	return s
 }
 
 // oneLine trims s and joins its lines and runs of spaces with one space.

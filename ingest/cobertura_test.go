@@ -113,6 +113,8 @@ func TestParseCoberturaReportsWhatItCannotRead(t *testing.T) {
 		{"an exception of nothing", "Regional, excepto", "falta qué se exceptúa"},
 		{"an exception of everything", "Provincia de Los Andes, excepto provincia de Los Andes", "no queda ninguna comuna"},
 		{"free text", "Según resolución exenta 123", "no se reconoce"},
+		{"a text longer than a cell", strings.Repeat("Quilpué, ", 60), "es demasiado larga (539 caracteres; máximo 500)"},
+		{"many unknown places: five named, the rest counted", "A, B, C, D, E, F, G", "y 2 problemas más"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -126,8 +128,12 @@ func TestParseCoberturaReportsWhatItCannotRead(t *testing.T) {
 			if joined := strings.Join(problems, " | "); !strings.Contains(joined, tt.wantIn) {
 				t.Errorf("got problems %q, want one mentioning %q", problems, tt.wantIn)
 			}
-			if tt.text != "" && tt.text != "-" && !strings.Contains(problems[0], "«"+strings.Join(strings.Fields(tt.text), " ")+"»") {
+			if quoted := strings.Join(strings.Fields(tt.text), " "); len(quoted) < 100 && !(tt.text == "" || tt.text == "-") &&
+				!strings.Contains(problems[0], "«"+quoted+"»") {
 				t.Errorf("got problem %q, want it to quote the cobertura", problems[0])
+			}
+			if len(problems) > 6 {
+				t.Errorf("got %d problems, want at most 6", len(problems))
 			}
 		})
 	}
@@ -146,4 +152,26 @@ func TestParseCoberturaScopesAreNormalised(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzParseCobertura: any text gives either problems and the zero Scope,
+// or a scope NormalizeScope accepts unchanged; never a panic.
+func FuzzParseCobertura(f *testing.F) {
+	for _, s := range []string{"Regional", "Regional continental", "Regional, excepto provincia de Isla de Pascua (y Juan Fernández)",
+		"Provincia de Los Andes y comuna de Quilpué", "Quillota y La Cruz", "((", "excepto", "Comuna de", "sin sin sin", "y , e ;"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		got, problems := ingest.ParseCobertura(text)
+		if len(problems) > 0 {
+			if !reflect.DeepEqual(got, domain.Scope{}) {
+				t.Fatalf("got scope %+v with problems %q, want the zero Scope", got, problems)
+			}
+			return
+		}
+		norm, err := domain.NormalizeScope(got)
+		if err != nil || !reflect.DeepEqual(got, norm) {
+			t.Fatalf("%q: got %+v, NormalizeScope gives %+v, %v", text, got, norm, err)
+		}
+	})
 }

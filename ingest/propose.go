@@ -71,7 +71,7 @@ func ProposeAlert(a Alerta) Proposal {
 	if lvl, ok := ParseLevel(a.Nivel); ok {
 		p.Level = lvl
 	} else {
-		p.Problems = append(p.Problems, "no se reconoce el nivel «"+oneLine(a.Nivel)+"»")
+		p.Problems = append(p.Problems, "no se reconoce el nivel «"+short(a.Nivel)+"»")
 	}
 	if isNone(p.HazardText) {
 		p.Problems = append(p.Problems, "la fila no indica el evento")
