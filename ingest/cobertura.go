@@ -214,7 +214,7 @@ type item struct {
 }
 
 // resolvePart returns the comunas a list of items covers. Region
-// qualifiers alone count as the region only in the included part.
+// qualifiers alone are the region; in an exception they are a problem.
 func resolvePart(part string, included bool, bad func(string, ...any)) map[string]bool {
 	var items []*item
 	for _, raw := range itemSep.Split(part, -1) {
@@ -258,7 +258,10 @@ func resolvePart(part string, included bool, bad func(string, ...any)) map[strin
 		}
 	}
 	disambiguate(items, bad)
-	if len(qualified) > 0 && len(qualified) == len(items) && included {
+	if len(qualified) > 0 && len(qualified) == len(items) {
+		if !included {
+			bad("«%s» no dice qué se exceptúa", qualified[0].text)
+		}
 		for _, c := range allComunas() {
 			out[c] = true
 		}

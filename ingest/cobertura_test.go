@@ -111,6 +111,7 @@ func TestParseCoberturaReportsWhatItCannotRead(t *testing.T) {
 		{"a kind word without a name", "Comuna de", "falta el nombre"},
 		{"an exception with nothing before it", "Excepto Isla de Pascua", "falta lo que cubre"},
 		{"an exception of nothing", "Regional, excepto", "falta qué se exceptúa"},
+		{"an exception that only names the region", "Provincia de Los Andes, excepto Región de Valparaíso", "no dice qué se exceptúa"},
 		{"an exception of everything", "Provincia de Los Andes, excepto provincia de Los Andes", "no queda ninguna comuna"},
 		{"free text", "Según resolución exenta 123", "no se reconoce"},
 		{"a text longer than a cell", strings.Repeat("Quilpué, ", 60), "es demasiado larga (539 caracteres; máximo 500)"},
