@@ -49,7 +49,9 @@ func (l Level) Valid() bool { return l.Rank() > 0 }
 // Hazard is what an alert is about (amenaza).
 type Hazard string
 
-// Hazards seen in Valparaíso declarations.
+// Hazards seen in Valparaíso declarations and in the "Resumen de alertas
+// vigentes" of the regional informes. Codes are stored in events: never
+// rename or remove one.
 const (
 	HazardIncendioForestal    Hazard = "incendio_forestal"
 	HazardSistemaFrontal      Hazard = "sistema_frontal"
@@ -62,6 +64,11 @@ const (
 	HazardTsunami             Hazard = "tsunami"
 	HazardRemocionEnMasa      Hazard = "remocion_en_masa"
 	HazardEventoMasivo        Hazard = "evento_masivo"
+	HazardAlteracionSanitaria Hazard = "alteracion_sanitaria"
+	HazardActividadVolcanica  Hazard = "actividad_volcanica"
+	HazardSismo               Hazard = "sismo"
+	HazardInundacion          Hazard = "inundacion"
+	HazardDeficitHidrico      Hazard = "deficit_hidrico"
 	HazardOtro                Hazard = "otro"
 )
 
@@ -77,6 +84,11 @@ var hazardLabels = map[Hazard]string{
 	HazardTsunami:             "Tsunami",
 	HazardRemocionEnMasa:      "Remoción en masa",
 	HazardEventoMasivo:        "Evento masivo",
+	HazardAlteracionSanitaria: "Alteración sanitaria",
+	HazardActividadVolcanica:  "Actividad volcánica",
+	HazardSismo:               "Sismo",
+	HazardInundacion:          "Inundación",
+	HazardDeficitHidrico:      "Déficit hídrico",
 	HazardOtro:                "Otro",
 }
 

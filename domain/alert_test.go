@@ -207,3 +207,49 @@ func TestLookupComunaAliasesAndAccents(t *testing.T) {
 		t.Fatal("Santiago is not in the Valparaíso region")
 	}
 }
+
+func TestHazards(t *testing.T) {
+	tests := []struct {
+		hazard Hazard
+		label  string
+	}{
+		{"incendio_forestal", "Incendio forestal"},
+		{"sistema_frontal", "Sistema frontal"},
+		{"evento_meteorologico", "Evento meteorológico"},
+		{"tormenta_electrica", "Tormentas eléctricas"},
+		{"viento", "Viento"},
+		{"calor_intenso", "Calor intenso"},
+		{"calor_extremo", "Calor extremo"},
+		{"marejadas", "Marejadas"},
+		{"tsunami", "Tsunami"},
+		{"remocion_en_masa", "Remoción en masa"},
+		{"evento_masivo", "Evento masivo"},
+		{"alteracion_sanitaria", "Alteración sanitaria"},
+		{"actividad_volcanica", "Actividad volcánica"},
+		{"sismo", "Sismo"},
+		{"inundacion", "Inundación"},
+		{"deficit_hidrico", "Déficit hídrico"},
+		{"otro", "Otro"},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.hazard)+" is known with its label", func(t *testing.T) {
+			if !tt.hazard.Valid() {
+				t.Fatalf("got Valid() false, want true")
+			}
+			if got := tt.hazard.Label(); got != tt.label {
+				t.Fatalf("got label %q, want %q", got, tt.label)
+			}
+		})
+	}
+	t.Run("Hazards lists every code once, sorted", func(t *testing.T) {
+		got := Hazards()
+		if len(got) != len(tests) {
+			t.Fatalf("got %d hazards, want %d", len(got), len(tests))
+		}
+		for i := 1; i < len(got); i++ {
+			if got[i-1] >= got[i] {
+				t.Fatalf("got %v, want sorted and unique", got)
+			}
+		}
+	})
+}
