@@ -25,6 +25,9 @@ var forbidden = map[string][]string{
 	"projections": {"realtime", "web", "command", "auth", "cmd"},
 	"report":      {"realtime", "web", "command", "auth", "cmd"},
 	"web":         {"cmd"},
+	"ingest":      {"eventstore", "projections", "realtime", "web", "command", "auth", "jobs", "intake", "cmd"},
+	"jobs":        {""}, // the engine knows nothing of what its jobs do
+	"intake":      {"realtime", "web", "auth", "cmd"},
 }
 
 // siblings: an adapter imports only its port, never another adapter.
