@@ -92,7 +92,7 @@ func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, log: cfg.Log.With().Str("component", "web").Logger()}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "vigia",
-		BodyLimit:             max(cfg.BodyLimit, UploadLimit), // the smaller limit: bodyLimit
+		BodyLimit:             cfg.BodyLimit, // UploadLimit on the upload route: uploadBodyLimit
 		ErrorHandler:          errorHandler(s.log),
 		DisableStartupMessage: true,
 		ReadTimeout:           30 * time.Second,
@@ -103,6 +103,7 @@ func New(cfg Config) *Server {
 		// keep-alive connection, released when it upgrades to /ws.
 		WriteBufferSize: 16 << 10,
 	})
+	s.app.Server().HeaderReceived = s.uploadBodyLimit
 	s.routes()
 	return s
 }
@@ -115,7 +116,7 @@ func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWith
 
 func (s *Server) routes() {
 	a := s.app
-	a.Use(s.requestContext, s.bodyLimit)
+	a.Use(s.requestContext)
 	a.Get("/healthz", s.healthz)
 	a.Get("/readyz", s.readyz)
 
