@@ -67,6 +67,9 @@ type Config struct {
 	History history
 	// Intake takes informe files (intake.Service); nil: no upload routes.
 	Intake intakeService
+	// Reconciler compares informes with the board (intake.Reconciler);
+	// nil: no reconciliation routes.
+	Reconciler reconciler
 }
 
 // Server is the hub's HTTP application.
@@ -157,6 +160,11 @@ func (s *Server) routes() {
 		api.Post("/informes", s.postInforme)
 		api.Get("/informes/jobs", s.listInformeJobs)
 		api.Get("/informes/jobs/:id", s.getInformeJob)
+	}
+	if s.cfg.Reconciler != nil {
+		api.Get("/informes/:date/reconciliation", s.getReconciliation)
+		api.Post("/informes/:date/reconciliation/:item/accept", s.acceptItem)
+		api.Post("/informes/:date/reconciliation/:item/dismiss", s.dismissItem)
 	}
 	if s.cfg.History != nil {
 		api.Get("/informes/:date/changes", s.getInformeChanges)
