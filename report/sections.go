@@ -42,9 +42,9 @@ func (d *doc) informeSections() {
 		rowsOf(c.Hidrometria, func(h ingest.Hidrometria) []string {
 			return []string{h.Estacion, h.Umbral, number(h.NivelM, " m") + " / " + number(h.CaudalM3s, " m³/s"), h.Estado}
 		}))
-	d.subTable("Estado de carreteras", []column{{title: "Ruta", width: 150}, {title: "Estado", width: 90}, {title: "Condición", width: contentW - 240}},
+	d.subTable("Estado de carreteras", []column{{title: "Ruta", width: 110}, {title: "Estado", width: contentW - 240}, {title: "Condición", width: 130}},
 		rowsOf(c.Carreteras, func(r ingest.Carretera) []string { return []string{r.Ruta, r.Estado, r.Condicion} }))
-	d.subTable("Puertos", []column{{title: "Puerto", width: 150}, {title: "Estado", width: 90}, {title: "Condición", width: contentW - 240}},
+	d.subTable("Puertos", []column{{title: "Puerto", width: 110}, {title: "Estado", width: contentW - 240}, {title: "Condición", width: 130}},
 		rowsOf(c.Puertos, func(p ingest.Puerto) []string { return []string{p.Puerto, p.Estado, p.Condicion} }))
 	d.subTable("Pasos fronterizos", []column{{title: "Paso", width: 150}, {title: "Condición", width: 90}, {title: "Observaciones", width: contentW - 240}},
 		rowsOf(c.Pasos, func(p ingest.Paso) []string { return []string{p.Paso, p.Condicion, p.Observaciones} }))

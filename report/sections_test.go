@@ -24,6 +24,9 @@ func TestWritePDFInformeSections(t *testing.T) {
 		Source: domain.SourceUpload, ReceivedAt: time.Date(2026, 2, 12, 22, 0, 0, 0, time.UTC)}
 	v.Received = []domain.InformeReceipt{old, cur}
 	pdf := render(t, v)
+	if out := os.Getenv("REPORT_PDF_OUT"); out != "" {
+		_ = os.WriteFile(out, pdf, 0o644) // to look at it
+	}
 	checkInside(t, pdf)
 	ft := flat(pdfText(t, pdf))
 	for _, w := range []string{
