@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/senapred-valparaiso/vigia/internal/storeurl"
 	"io"
 	"net"
 	"net/url"
@@ -363,7 +364,7 @@ func (b *bench) connect(ctx context.Context) (string, error) {
 	b.base, b.hostPort = "http://"+h.addr, h.addr
 	mode := "embedded default: SQLite event store (WAL, synchronous=FULL), memory read model, in-process broker"
 	if b.o.eventStore != "" || b.o.readModel != "memory" || b.o.broker != "memory" {
-		mode = fmt.Sprintf("scaled out: event store %s, read model %s, broker %s", storeKind(b.o.eventStore), kindOf(b.o.readModel), kindOf(b.o.broker))
+		mode = fmt.Sprintf("scaled out: event store %s, read model %s, broker %s", storeurl.Kind(b.o.eventStore), kindOf(b.o.readModel), kindOf(b.o.broker))
 	}
 	return fmt.Sprintf("hub in a child process (%s serve, pid %d) on %s; %s", h.path, h.pid(), b.base, mode), nil
 }
@@ -381,8 +382,8 @@ func (b *bench) checkEmpty(ctx context.Context) error {
 	if u == "" || b.o.allowNonEmpty {
 		return nil
 	}
-	if storeKind(u) == "sqlite" {
-		if _, err := os.Stat(sqlitePath(u, b.tmp)); errors.Is(err, os.ErrNotExist) {
+	if storeurl.Kind(u) == "sqlite" {
+		if _, err := os.Stat(storeurl.SQLitePath(u, b.tmp)); errors.Is(err, os.ErrNotExist) {
 			return nil
 		}
 	}
@@ -396,7 +397,7 @@ func (b *bench) checkEmpty(ctx context.Context) error {
 		return fmt.Errorf("check the event store is empty: %w", err)
 	}
 	if len(evs) > 0 {
-		return fmt.Errorf("the event store %s already holds events; the bench writes thousands of alerts and events into it: point --eventstore at a scratch database or schema, or pass --allow-nonempty", redact(u))
+		return fmt.Errorf("the event store %s already holds events; the bench writes thousands of alerts and events into it: point --eventstore at a scratch database or schema, or pass --allow-nonempty", storeurl.Redact(u))
 	}
 	return nil
 }
@@ -418,7 +419,7 @@ func (b *bench) checkReadModel(ctx context.Context) error {
 		return err
 	}
 	if !cp.IsZero() {
-		return fmt.Errorf("the read model %s already holds a projection (checkpoint %s); the bench rebuilds it: point --readmodel at a scratch schema, or pass --allow-nonempty", redact(b.o.readModel), cp)
+		return fmt.Errorf("the read model %s already holds a projection (checkpoint %s); the bench rebuilds it: point --readmodel at a scratch schema, or pass --allow-nonempty", storeurl.Redact(b.o.readModel), cp)
 	}
 	return nil
 }
