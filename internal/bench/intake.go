@@ -33,17 +33,17 @@ const intakeTimeout = time.Minute
 func readInforme(path string) ([]byte, error) {
 	tried := []string{path}
 	data, err := os.ReadFile(path)
-	if err == nil || filepath.IsAbs(path) || !errors.Is(err, os.ErrNotExist) {
-		return data, err
+	if err == nil {
+		return data, nil
 	}
-	if root := repoRoot(); root != "" {
+	if root := repoRoot(); root != "" && !filepath.IsAbs(path) && errors.Is(err, os.ErrNotExist) {
 		p := filepath.Join(root, path)
 		tried = append(tried, p)
-		if data, err = os.ReadFile(p); err == nil || !errors.Is(err, os.ErrNotExist) {
-			return data, err
+		if data, err = os.ReadFile(p); err == nil {
+			return data, nil
 		}
 	}
-	return nil, fmt.Errorf("--informe: no sample informe at %q (the intake scenario uploads it; the samples are in shared/data/informes beside the repository): name one with --informe PATH, or leave intake out of --scenarios", tried)
+	return nil, fmt.Errorf("--informe: no sample informe at %q (%v; the intake scenario uploads it, and the samples are in shared/data/informes beside the repository): name one with --informe PATH, or leave intake out of --scenarios", tried, err)
 }
 
 // repoRoot is the nearest directory at or above the working directory
@@ -132,7 +132,7 @@ func (b *bench) intakeOneAtATime(ctx context.Context, w *jobWatch, run string) e
 		p50:    fmtDur(s.p50), p95: fmtDur(s.p95), p99: fmtDur(s.p99), max: fmtDur(s.max),
 		target: "p99<100ms", verdict: verdict(s.p99 < 100*time.Millisecond)})
 	ps := summarize(posts)
-	inHub, err := b.jobSpans(ids)
+	inHub, err := b.jobSpans(ctx, ids)
 	if err != nil {
 		return err
 	}
@@ -243,9 +243,11 @@ func (b *bench) uploadAndWait(ctx context.Context, w *jobWatch, n int, doc []byt
 	at, status, ok := w.wait(ctx, id, intakeTimeout)
 	if !ok {
 		w.missed.Add(1)
-		if status, err = b.pollJob(ctx, id); err != nil {
+		j, err := b.pollJob(ctx, id)
+		if err != nil {
 			return intakeResult{}, err
 		}
+		status = j.Status
 		at = time.Now()
 	}
 	if status != "done" {
@@ -292,49 +294,48 @@ func (b *bench) uploadInforme(name string, doc []byte) (int64, error) {
 	return out.Job.ID, nil
 }
 
+// jobInfo is what the bench reads of a job.
+type jobInfo struct {
+	Status     string     `json:"status"`
+	CreatedAt  time.Time  `json:"created_at"`
+	FinishedAt *time.Time `json:"finished_at"`
+}
+
 // pollJob reads a job until it is done or failed.
-func (b *bench) pollJob(ctx context.Context, id int64) (string, error) {
+func (b *bench) pollJob(ctx context.Context, id int64) (jobInfo, error) {
 	deadline := time.Now().Add(intakeTimeout)
 	for ctx.Err() == nil && time.Now().Before(deadline) {
 		r, err := b.do("GET", "/api/informes/jobs/"+strconv.FormatInt(id, 10), "", "")
 		if err != nil {
-			return "", err
+			return jobInfo{}, err
 		}
 		var out struct {
-			Job struct {
-				Status string `json:"status"`
-			} `json:"job"`
+			Job jobInfo `json:"job"`
 		}
 		if r.status != 200 || json.Unmarshal(r.body, &out) != nil {
-			return "", fmt.Errorf("informe job %d: HTTP %d %s", id, r.status, r.body)
+			return jobInfo{}, fmt.Errorf("informe job %d: HTTP %d %s", id, r.status, r.body)
 		}
-		if out.Job.Status == "done" || out.Job.Status == "failed" {
-			return out.Job.Status, nil
+		if out.Job.FinishedAt != nil && (out.Job.Status == "done" || out.Job.Status == "failed") {
+			return out.Job, nil
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	return "", fmt.Errorf("informe job %d not finished within %v", id, intakeTimeout)
+	return jobInfo{}, fmt.Errorf("informe job %d not finished within %v", id, intakeTimeout)
 }
 
-// jobSpans reads finished jobs and returns, for each, the time from its
-// insert to its end, as the jobs table has them.
-func (b *bench) jobSpans(ids []int64) ([]time.Duration, error) {
+// jobSpans returns, for each job, the time from its insert to its end as
+// the jobs table has them. The done notice goes out at the end of the
+// worker's run, before River records the job completed (its completer
+// batches), so a job just announced may still read "running": each is
+// polled until it is finished.
+func (b *bench) jobSpans(ctx context.Context, ids []int64) ([]time.Duration, error) {
 	out := make([]time.Duration, 0, len(ids))
 	for _, id := range ids {
-		r, err := b.do("GET", "/api/informes/jobs/"+strconv.FormatInt(id, 10), "", "")
+		j, err := b.pollJob(ctx, id)
 		if err != nil {
 			return nil, err
 		}
-		var j struct {
-			Job struct {
-				CreatedAt  time.Time  `json:"created_at"`
-				FinishedAt *time.Time `json:"finished_at"`
-			} `json:"job"`
-		}
-		if r.status != 200 || json.Unmarshal(r.body, &j) != nil || j.Job.FinishedAt == nil {
-			return nil, fmt.Errorf("informe job %d: HTTP %d %s, want a finished job", id, r.status, r.body)
-		}
-		out = append(out, j.Job.FinishedAt.Sub(j.Job.CreatedAt))
+		out = append(out, j.FinishedAt.Sub(j.CreatedAt))
 	}
 	return out, nil
 }
