@@ -108,6 +108,7 @@ class Wall {
     }
     this.informeDate = date;
     this.renderInforme(latest, date);
+    this.layoutAlerts();
   }
 
   /** loadForever retries the first load with backoff until it works. */
@@ -227,7 +228,7 @@ class Wall {
     const ref = this.ref;
     const alerts = this.store.sortedAlerts();
     this.count.textContent = String(alerts.length);
-    this.alerts.classList.toggle('is-many', alerts.length > 3);
+    this.layoutAlerts();
     if (!alerts.length) {
       this.alerts.replaceChildren(h('p', { class: 'wall-empty' }, 'Sin alertas vigentes'));
       return;
@@ -244,6 +245,15 @@ class Wall {
       h('h2', { class: 'wall-alert-title', id: `wall-alert-${a.id}` }, a.title),
       h('p', { class: 'wall-scope' }, ref.scopeText(a)),
       h('p', { class: 'wall-meta' }, `Declarada ${when(a.declared_at)} · actualizada ${when(a.updated_at)}`)))));
+  }
+
+  /**
+   * layoutAlerts puts the alerts in two columns when they are many, or
+   * when three would leave the informe under them no room.
+   */
+  layoutAlerts() {
+    const n = this.store.alerts.size;
+    this.alerts.classList.toggle('is-many', n > 3 || (n === 3 && this.informeDate !== ''));
   }
 
   /**

@@ -100,14 +100,17 @@ function table(key, columns, rows, empty) {
 }
 
 /**
- * Section is one numbered section of the informe.
- * @typedef {{key: string, title: string, render: (c: InformeContent) => HTMLElement}} Section
+ * Section is one section of the informe, with its number in the template
+ * (the sections the hub does not extract, such as incendios or the
+ * pronóstico, keep their numbers, so the numbering matches the paper).
+ * @typedef {{key: string, n: number, title: string, render: (c: InformeContent) => HTMLElement}} Section
  */
 
 /** @type {Section[]} */
 export const SECTIONS = [
   {
     key: 'alertas',
+    n: 1,
     title: 'Resumen de alertas vigentes',
     render: (c) => table('alertas', /** @type {Column<Alerta>[]} */ ([
       { label: 'Nivel', cell: (r) => r.nivel },
@@ -118,6 +121,7 @@ export const SECTIONS = [
   },
   {
     key: 'emergencias',
+    n: 2,
     title: 'Emergencias de las últimas 24 horas',
     render: (c) => table('emergencias', /** @type {Column<Emergencia>[]} */ ([
       { label: 'N° Informe', cell: (r) => r.n_informe },
@@ -128,6 +132,7 @@ export const SECTIONS = [
   },
   {
     key: 'avisos',
+    n: 4,
     title: 'Avisos, alertas y alarmas meteorológicas',
     render: (c) => table('avisos', /** @type {Column<Aviso>[]} */ ([
       { label: 'Aviso/Alerta/Alarma', cell: (r) => r.aviso },
@@ -138,6 +143,7 @@ export const SECTIONS = [
   },
   {
     key: 'uv',
+    n: 6,
     title: 'Índice de radiación ultravioleta',
     render: (c) => (c.uv
       ? h('div', { class: 'doc-table-wrap' }, h('table', { class: 'doc-table doc-uv' },
@@ -147,6 +153,7 @@ export const SECTIONS = [
   },
   {
     key: 'hidrometria',
+    n: 7,
     title: 'Datos hidrométricos',
     render: (c) => table('hidrometria', /** @type {Column<Hidrometria>[]} */ ([
       { label: 'Estación', cell: (r) => r.estacion, wide: true },
@@ -158,6 +165,7 @@ export const SECTIONS = [
   },
   {
     key: 'carreteras',
+    n: 8,
     title: 'Estado de carreteras',
     render: (c) => table('carreteras', /** @type {Column<Carretera>[]} */ ([
       { label: 'Ruta', cell: (r) => r.ruta },
@@ -167,6 +175,7 @@ export const SECTIONS = [
   },
   {
     key: 'puertos',
+    n: 9,
     title: 'Estado de puertos',
     render: (c) => table('puertos', /** @type {Column<Puerto>[]} */ ([
       { label: 'Puerto', cell: (r) => r.puerto },
@@ -176,6 +185,7 @@ export const SECTIONS = [
   },
   {
     key: 'pasos',
+    n: 11,
     title: 'Pasos fronterizos',
     render: (c) => table('pasos', /** @type {Column<Paso>[]} */ ([
       { label: 'Paso', cell: (r) => r.paso },
@@ -193,10 +203,10 @@ export const SECTIONS = [
  * @returns {HTMLElement}
  */
 export function documentSections(content, { headingLevel = 'h3', idPrefix = 'doc' } = {}) {
-  return h('div', { class: 'doc-sections' }, SECTIONS.map((s, i) => {
+  return h('div', { class: 'doc-sections' }, SECTIONS.map((s) => {
     const id = `${idPrefix}-${s.key}`;
     return h('section', { class: 'doc-section', dataset: { section: s.key }, 'aria-labelledby': id },
-      h(headingLevel, { class: 'doc-section-title', id }, `${i + 1}. ${s.title}`),
+      h(headingLevel, { class: 'doc-section-title', id }, `${s.n}. ${s.title}`),
       s.render(content));
   }));
 }

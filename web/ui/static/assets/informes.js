@@ -265,6 +265,9 @@ export class InformesPage {
           say(`«${file.name}» recibido; se está leyendo.`, 'ok');
           this.pending.add(job.id);
           this.upsert(job);
+          // Its end may have come over the socket before this answer.
+          const now = this.jobs.get(job.id);
+          if (now && this.pending.has(job.id) && (now.status === 'done' || now.status === 'failed')) this.settle(now);
         }
       } catch (err) {
         say(uploadMessage(file.name, err), 'error');
@@ -300,9 +303,8 @@ export class InformesPage {
   }
 
   /**
-   * upsert keeps the newest state of a job and acts on its end: the day of
-   * a job this page sent is shown when it is done; a job done for the day
-   * shown reloads it.
+   * upsert keeps the newest state of a job and settles it when it ends;
+   * render is false for the rows of a list read.
    * @param {Job} job
    * @param {boolean} [render]
    */
@@ -312,7 +314,17 @@ export class InformesPage {
     this.jobs.set(job.id, job);
     if (render) this.renderJobs(job.id);
     const finished = job.status === 'done' || job.status === 'failed';
-    if (!finished || had?.status === job.status) return;
+    // A job first seen finished in a list read is old news, unless this
+    // page sent it and missed its end while reconnecting.
+    if (finished && had?.status !== job.status && (render || this.pending.has(job.id))) this.settle(job);
+  }
+
+  /**
+   * settle acts on a job's end: the day of a job this page sent is shown;
+   * a job done for the day shown reloads it.
+   * @param {Job} job
+   */
+  settle(job) {
     if (this.pending.has(job.id)) {
       this.pending.delete(job.id);
       this.announce(job.status === 'done'
