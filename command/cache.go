@@ -111,7 +111,8 @@ func (c *cache) drop(stream string) {
 // TestCloneIsIndependent checks for every event type:
 //   - Alert, User: Apply assigns fields (slices are replaced, never
 //     changed in place): a copy of the struct.
-//   - Informe: the same, but Apply appends to Received: a copy of that.
+//   - Informe: the same, but Apply appends to Received and writes into
+//     Decisions: copies of those.
 //   - Roster: Apply writes into the Slots and SlotVersions maps (a Shift is
 //     replaced, never changed): copies of the maps.
 //   - Log: Apply appends to Entries (an entry is replaced on correction,
@@ -129,6 +130,7 @@ func clone(a domain.Aggregate) (domain.Aggregate, bool) {
 	case *domain.Informe:
 		c := *a
 		c.Received = slices.Clone(a.Received) // Apply appends to it
+		c.Decisions = maps.Clone(a.Decisions) // and writes into this
 		return &c, true
 	case *domain.Roster:
 		return &domain.Roster{Date: a.Date, Slots: maps.Clone(a.Slots), SlotVersions: maps.Clone(a.SlotVersions)}, true

@@ -54,9 +54,11 @@ var histories = []struct {
 		&domain.UserDisabled{Reason: "baja", At: t0.Add(3 * time.Minute)},
 	}},
 	{"informe-2026-02-03", []domain.Event{
-		&domain.InformeReceived{InformeHeader: domain.InformeHeader{Date: "2026-02-03", Number: "1", Title: "Informe", Source: "correo", IssuedAt: t0}, At: t0},
+		&domain.InformeReceived{InformeHeader: domain.InformeHeader{Date: "2026-02-03", Number: "1", Title: "Informe", Source: "correo", IssuedAt: t0}, InformeEdition: domain.InformeEdition{SHA256: "aa"}, At: t0},
+		&domain.InformeItemDecided{ItemDecision: domain.ItemDecision{SHA256: "aa", ItemID: "i1", Accepted: true, At: t0}},
 	}, []domain.Event{
 		&domain.InformeReceived{InformeHeader: domain.InformeHeader{Date: "2026-02-03", Number: "2", Title: "Informe 2", Source: "correo", IssuedAt: t0}, At: t0.Add(time.Minute)},
+		&domain.InformeItemDecided{ItemDecision: domain.ItemDecision{SHA256: "aa", ItemID: "i2", Reason: "no aplica", At: t0}},
 	}},
 }
 
@@ -133,7 +135,7 @@ func TestCloneKnowsEveryField(t *testing.T) {
 	known := map[reflect.Type][]string{
 		reflect.TypeFor[domain.Alert]():   {"ID", "Hazard", "Level", "Status", "Scope", "Title", "Description", "Resolution", "DeclaredAt", "UpdatedAt", "CancelReason"},
 		reflect.TypeFor[domain.User]():    {"ID", "Username", "DisplayName", "Role", "PasswordHash", "Disabled", "CreatedAt", "UpdatedAt"},
-		reflect.TypeFor[domain.Informe](): {"Date", "Header", "Versions", "Received"},
+		reflect.TypeFor[domain.Informe](): {"Date", "Header", "Versions", "Received", "Decisions"},
 		reflect.TypeFor[domain.Roster]():  {"Date", "Slots", "SlotVersions"},
 		reflect.TypeFor[domain.Log]():     {"Date", "Entries", "index", "indexed"},
 	}

@@ -61,6 +61,7 @@ func init() {
 		func() Event { return &UserPasswordChanged{} },
 		func() Event { return &UserDisabled{} },
 		func() Event { return &InformeReceived{} },
+		func() Event { return &InformeItemDecided{} },
 	} {
 		register(f)
 	}

@@ -36,7 +36,29 @@ type Informe struct {
 	// already received: both are kept, the later is that edition's current
 	// one).
 	Received []InformeReceipt
+	// Decisions are the operators' decisions on the reconciliation items
+	// of the day's informes, by DecisionKey.
+	Decisions map[string]ItemDecision
 }
+
+// ItemDecision is an operator's decision on one reconciliation item: the
+// difference between an informe and the board was applied to the board
+// (Accepted, with the alert it changed) or dismissed with a reason.
+type ItemDecision struct {
+	SHA256   string    `json:"sha256"`
+	Edition  string    `json:"edition,omitempty"`
+	ItemID   string    `json:"item_id"`
+	Kind     string    `json:"kind"`
+	Summary  string    `json:"summary"`
+	Accepted bool      `json:"accepted"`
+	Reason   string    `json:"reason,omitempty"`
+	AlertID  string    `json:"alert_id,omitempty"`
+	By       string    `json:"by"`
+	At       time.Time `json:"at"`
+}
+
+// DecisionKey keys a decision: the informe (its SHA-256) and the item.
+func DecisionKey(sha256, itemID string) string { return strings.ToLower(sha256) + "/" + itemID }
 
 // InformeReceipt is one received document as the day keeps it: the
 // edition, where it came from and when it was recorded.
@@ -80,6 +102,24 @@ type ReceiveInforme struct {
 
 func (ReceiveInforme) commandName() string { return "receive_informe" }
 
+// DecideItem records a decision on a reconciliation item of one of the
+// day's informes. An item is decided once.
+type DecideItem struct {
+	Decision ItemDecision
+}
+
+func (DecideItem) commandName() string { return "decide_informe_item" }
+
+// InformeItemDecided: an operator accepted (the board was changed as the
+// informe says) or dismissed one difference between an informe and the
+// board.
+type InformeItemDecided struct {
+	ItemDecision
+}
+
+// EventType implements Event.
+func (*InformeItemDecided) EventType() string { return "informe.item_decided" }
+
 // InformeReceived: an informe for the day arrived (upload, mailbox or
 // import). Schema 2 added the edition and the content; schema 1 payloads
 // are upcast (edition and time from issued_at, no content).
@@ -119,6 +159,9 @@ func upcastInformeV1(raw json.RawMessage) (json.RawMessage, error) {
 
 // Decide implements Aggregate.
 func (i *Informe) Decide(c Command) ([]Event, error) {
+	if d, ok := c.(DecideItem); ok {
+		return i.decideItem(d)
+	}
 	rc, ok := c.(ReceiveInforme)
 	if !ok {
 		return nil, ErrUnknownCommand
@@ -141,6 +184,24 @@ func (i *Informe) Decide(c Command) ([]Event, error) {
 		return nil, err
 	}
 	return []Event{&InformeReceived{InformeHeader: h, InformeEdition: ed, At: rc.At}}, nil
+}
+
+func (i *Informe) decideItem(c DecideItem) ([]Event, error) {
+	d := c.Decision
+	if !i.has(d.SHA256) {
+		return nil, ErrNotFound
+	}
+	if _, done := i.Decisions[DecisionKey(d.SHA256, d.ItemID)]; done {
+		return nil, &RuleError{Code: "already_decided", Message: "ya se decidió sobre esta diferencia"}
+	}
+	fe := fieldErrors{}
+	d.ItemID = checkText(fe, "item", d.ItemID, true, 80)
+	d.Summary = checkText(fe, "summary", d.Summary, false, MaxDescription)
+	d.Reason = checkText(fe, "reason", d.Reason, !d.Accepted, MaxReason)
+	if err := fe.err(); err != nil {
+		return nil, err
+	}
+	return []Event{&InformeItemDecided{ItemDecision: d}}, nil
 }
 
 func checkEdition(fe fieldErrors, ed *InformeEdition) {
@@ -187,6 +248,13 @@ func (i *Informe) has(sha string) bool {
 
 // Apply implements Aggregate.
 func (i *Informe) Apply(e Event) {
+	if d, ok := e.(*InformeItemDecided); ok {
+		if i.Decisions == nil {
+			i.Decisions = map[string]ItemDecision{}
+		}
+		i.Decisions[DecisionKey(d.SHA256, d.ItemID)] = d.ItemDecision
+		return
+	}
 	if r, ok := e.(*InformeReceived); ok {
 		h := r.InformeHeader
 		i.Date, i.Header = h.Date, &h

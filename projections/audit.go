@@ -390,7 +390,16 @@ func summarize(r *AuditRecord, e domain.Event, before, after map[string]any, d m
 	case *domain.LogEntryCorrected:
 		return fmt.Sprintf("%s corrigió una novedad del %s: %s", who, str(row, "date"), changedList(d))
 	case *domain.InformeReceived:
-		return fmt.Sprintf("%s registró el informe %s del %s", who, e.Number, e.Date)
+		what := strings.TrimSpace(e.Edition + " " + e.Number)
+		if e.Filename != "" {
+			return fmt.Sprintf("%s registró el informe %s del %s (%s)", who, what, e.Date, e.Filename)
+		}
+		return fmt.Sprintf("%s registró el informe %s del %s", who, what, e.Date)
+	case *domain.InformeItemDecided:
+		if e.Accepted {
+			return fmt.Sprintf("%s aceptó del informe %s: %s", who, e.Edition, e.Summary)
+		}
+		return fmt.Sprintf("%s descartó del informe %s: %s (motivo: %s)", who, e.Edition, e.Summary, e.Reason)
 	case *domain.UserCreated:
 		return fmt.Sprintf("%s creó el usuario %s con rol %s", who, e.Username, e.Role)
 	case *domain.UserRoleChanged:

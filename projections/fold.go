@@ -165,6 +165,12 @@ func (s *StreamState) apply(ev eventstore.Event, e domain.Event) (Change, bool) 
 		}
 		s.Informe.Apply(e)
 		return Change{Topic: notice.TopicInformes, Type: "informe.received", Data: *s.Informe.Header}, true
+	case *domain.InformeItemDecided:
+		if s.Informe == nil {
+			s.Informe = &domain.Informe{}
+		}
+		s.Informe.Apply(e)
+		return Change{Topic: notice.TopicInformes, Type: "informe.item_decided", Data: e.ItemDecision}, true
 	case *domain.UserCreated, *domain.UserRoleChanged, *domain.UserPasswordChanged, *domain.UserDisabled:
 		if s.User == nil {
 			s.User = &UserState{}

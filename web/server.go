@@ -67,6 +67,9 @@ type Config struct {
 	History history
 	// Intake takes informe files (intake.Service); nil: no upload routes.
 	Intake intakeService
+	// Reconciler compares informes with the board (intake.Reconciler);
+	// nil: no reconciliation routes.
+	Reconciler reconciler
 }
 
 // Server is the hub's HTTP application.
@@ -92,7 +95,7 @@ func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, log: cfg.Log.With().Str("component", "web").Logger()}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "vigia",
-		BodyLimit:             max(cfg.BodyLimit, UploadLimit), // the smaller limit: bodyLimit
+		BodyLimit:             cfg.BodyLimit, // UploadLimit on the upload route: uploadBodyLimit
 		ErrorHandler:          errorHandler(s.log),
 		DisableStartupMessage: true,
 		ReadTimeout:           30 * time.Second,
@@ -103,6 +106,7 @@ func New(cfg Config) *Server {
 		// keep-alive connection, released when it upgrades to /ws.
 		WriteBufferSize: 16 << 10,
 	})
+	s.app.Server().HeaderReceived = s.uploadBodyLimit
 	s.routes()
 	return s
 }
@@ -115,7 +119,7 @@ func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWith
 
 func (s *Server) routes() {
 	a := s.app
-	a.Use(s.requestContext, s.bodyLimit)
+	a.Use(s.requestContext)
 	a.Get("/healthz", s.healthz)
 	a.Get("/readyz", s.readyz)
 
@@ -156,6 +160,11 @@ func (s *Server) routes() {
 		api.Post("/informes", s.postInforme)
 		api.Get("/informes/jobs", s.listInformeJobs)
 		api.Get("/informes/jobs/:id", s.getInformeJob)
+	}
+	if s.cfg.Reconciler != nil {
+		api.Get("/informes/:date/reconciliation", s.getReconciliation)
+		api.Post("/informes/:date/reconciliation/:item/accept", s.acceptItem)
+		api.Post("/informes/:date/reconciliation/:item/dismiss", s.dismissItem)
 	}
 	if s.cfg.History != nil {
 		api.Get("/informes/:date/changes", s.getInformeChanges)

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 
 	"github.com/senapred-valparaiso/vigia/auth"
 	"github.com/senapred-valparaiso/vigia/domain"
@@ -31,20 +32,16 @@ type intakeService interface {
 	Jobs(ctx context.Context, limit int) ([]intake.Job, error)
 }
 
-// isUpload reports whether the request is the one route allowed the
-// larger body.
-func isUpload(c *fiber.Ctx) bool {
-	return c.Method() == fiber.MethodPost && strings.TrimSuffix(c.Path(), "/") == "/api/informes"
-}
-
-// bodyLimit answers 413 to a body over Config.BodyLimit on every route but
-// the upload. The server reads bodies up to UploadLimit (fasthttp's limit
-// is one for the whole server), so the smaller limit is checked here.
-func (s *Server) bodyLimit(c *fiber.Ctx) error {
-	if len(c.Request().Body()) > s.cfg.BodyLimit && !isUpload(c) {
-		return fiber.ErrRequestEntityTooLarge
+// uploadBodyLimit raises the body limit for the upload route only, as soon
+// as the request's headers are read: every other route keeps
+// Config.BodyLimit, which fasthttp enforces from Content-Length before
+// reading the body.
+func (s *Server) uploadBodyLimit(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+	path, _, _ := strings.Cut(string(h.RequestURI()), "?")
+	if s.cfg.Intake != nil && string(h.Method()) == fiber.MethodPost && strings.TrimSuffix(path, "/") == "/api/informes" {
+		return fasthttp.RequestConfig{MaxRequestBodySize: UploadLimit}
 	}
-	return c.Next()
+	return fasthttp.RequestConfig{}
 }
 
 type jobBody struct {

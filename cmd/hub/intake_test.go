@@ -244,10 +244,9 @@ func TestUploadRefusesBadInput(t *testing.T) {
 	if code, _, err := c.call("POST", "/api/informes?filename=x.docx", map[string]string{"Content-Type": docxContentType}, string(big), &problem); err != nil || code != 413 {
 		t.Fatalf("21 MiB upload: %d %v", code, err)
 	}
-	// Other routes keep the 1 MiB limit.
-	if code, _, err := c.call("POST", "/api/log", nil, `{"text":"`+string(bytes.Repeat([]byte("a"), 1<<20))+`"}`, &problem); err != nil || code != 413 {
-		t.Fatalf("1 MiB novedad: %d %v", code, err)
-	}
+	// Other routes keep the 1 MiB limit, refused from Content-Length before
+	// the body is read: web's TestBodyLimitOverRealHTTP pins that (a client
+	// here would race the server's early answer while still sending).
 	for _, tc := range []struct {
 		name, ctype, query, body string
 		want                     int

@@ -205,6 +205,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Streams:        st.events,
 		History:        m.history,
 		Intake:         intake.New(m.jobs, jobNotices),
+		Reconciler:     intake.NewReconciler(m.commands, m.model, st.events),
 		Checks: []web.Check{
 			{Name: "eventstore", Check: st.events.Ping}, {Name: "broker", Check: fl.ping},
 			{Name: "readmodel", Check: m.model.Ping}, {Name: "jobs", Check: m.jobs.Ping},
