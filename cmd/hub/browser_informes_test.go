@@ -49,7 +49,8 @@ func jobDone(name string) string {
 // same file again is recognised; a file that is not a .docx is refused in
 // Spanish. Then one "missing" reconciliation item is accepted and the new
 // alert reaches the second operator's board live, and another is
-// dismissed with a reason given in the dialog.
+// dismissed with a reason given in the dialog. The línea de tiempo of that
+// day shows the informe's sections too.
 func TestBrowserInformes(t *testing.T) {
 	needChromium(t)
 	sample := samplePath(t, samplePM)
@@ -85,7 +86,8 @@ func TestBrowserInformes(t *testing.T) {
 		a.waitJS("the informe's day is shown with its PM edition", pageTimeout,
 			`new URLSearchParams(location.search).get('date') === '2025-06-11' && document.getElementById('inf-date').value === '2025-06-11' && `+
 				`document.querySelector('#inf-editions .edition[data-edition="PM"] .doc-avisos') !== null`)
-		edition := a.text(`#inf-editions .edition[data-edition="PM"]`)
+		// Read in one go: a notice may re-render the day in between queries.
+		edition := evalJS[string](a, `document.querySelector('#inf-editions .edition[data-edition="PM"]').innerText`)
 		for _, want := range []string{
 			"Edición PM", "18:45", "Carga manual", samplePM,
 			"1. Resumen de alertas vigentes", "2. Emergencias de las últimas 24 horas", "Sin emergencias informadas.",
@@ -99,6 +101,9 @@ func TestBrowserInformes(t *testing.T) {
 		}
 		if t.Failed() {
 			t.Fatalf("edition text:\n%s", edition)
+		}
+		if got := a.text("#inf-upload-status"); !strings.Contains(got, "leído: informe PM del 11-06-2025") {
+			t.Fatalf("upload status says %q", got)
 		}
 		if n := evalJS[int](a, `document.querySelectorAll('#inf-editions .edition').length`); n != 1 {
 			t.Fatalf("%d editions shown, want 1", n)
@@ -142,6 +147,20 @@ func TestBrowserInformes(t *testing.T) {
 	t.Run("dismissing an item asks for a reason and shows it", func(t *testing.T) {
 		dismissOne(t, a)
 	})
+
+	t.Run("the línea de tiempo shows the informe's sections", func(t *testing.T) {
+		// The informe of 11-06-2025 was recorded today: the day as of now has it.
+		at := time.Now().UTC().Format(time.RFC3339)
+		a.do("open the day in the línea de tiempo", pageTimeout,
+			chromedp.Navigate(base+"/linea-de-tiempo?"+url.Values{"date": {"2025-06-11"}, "at": {at}}.Encode()),
+			chromedp.WaitReady(chromedp.ID("tl-doc")))
+		doc := evalJS[string](a, `document.getElementById('tl-doc').textContent`)
+		for _, want := range []string{"Secciones del informe PM de las 18:45", "4. Avisos, alertas y alarmas meteorológicas", "Aviso A204-2/2025", "11. Pasos fronterizos"} {
+			if !strings.Contains(doc, want) {
+				t.Errorf("the línea de tiempo's informe does not show %q:\n%s", want, doc)
+			}
+		}
+	})
 }
 
 // acceptMissing accepts the first open "missing" item of the day shown on
@@ -152,7 +171,7 @@ func acceptMissing(t *testing.T, a, b *browser) {
 		`document.querySelector('#rc-list .rc-item[data-kind="missing"][data-status="open"] [data-action="accept"]') !== null`)
 	item := evalJS[string](a, `document.querySelector('#rc-list .rc-item[data-kind="missing"][data-status="open"]').dataset.itemId`)
 	sel := fmt.Sprintf(`#rc-list .rc-item[data-item-id=%q]`, item)
-	if got := a.text(sel + " .rc-kind"); got != "Falta en el tablero" {
+	if got := evalJS[string](a, fmt.Sprintf(`document.querySelector(%q)?.textContent || ''`, sel+" .rc-kind")); got != "Falta en el tablero" {
 		t.Fatalf("kind label %q", got)
 	}
 	before := evalJS[int](b, `document.querySelectorAll('#alert-list article').length`)
@@ -187,7 +206,7 @@ func dismissOne(t *testing.T, a *browser) {
 		chromedp.WaitNotPresent(chromedp.ID("rc-dismiss-dialog")))
 	a.waitJS("the item is dismissed with its reason", liveTimeout,
 		fmt.Sprintf(`document.querySelector(%q)?.dataset.status === 'dismissed' && document.querySelector(%q).textContent.includes(%q)`, sel, sel, reason))
-	if got := a.text(sel + " .rc-status"); got != "Descartada" {
+	if got := evalJS[string](a, fmt.Sprintf(`document.querySelector(%q)?.textContent || ''`, sel+" .rc-status")); got != "Descartada" {
 		t.Fatalf("status label %q", got)
 	}
 }

@@ -86,6 +86,8 @@ export class InformesPage {
     this.jobs = new Map();
     /** Jobs this page sent: when one is done, its day is shown. @type {Set<number>} */
     this.pending = new Set();
+    /** The line under the drop zone that tells each sent job's fate. @type {Map<number, HTMLElement>} */
+    this.uploadLines = new Map();
     this.date = dayKey(new Date());
     this.seq = 0;
     this.reloadTimer = 0;
@@ -237,13 +239,15 @@ export class InformesPage {
     const lines = [];
     let worst = 'ok';
     const say = (/** @type {string} */ text, /** @type {string} */ kind) => {
-      lines.push(h('p', { dataset: { kind } }, text));
+      const line = h('p', { dataset: { kind } }, text);
+      lines.push(line);
       if (kind === 'error') worst = 'error';
       else if (kind === 'info' && worst === 'ok') worst = 'info';
       status.replaceChildren(...lines);
       status.className = `banner banner-${worst}`;
       status.setAttribute('role', worst === 'error' ? 'alert' : 'status');
       status.hidden = false;
+      return line;
     };
     status.hidden = true;
     for (const file of files) {
@@ -262,7 +266,7 @@ export class InformesPage {
           this.upsert(job);
           if (job.status === 'done' && job.informe) this.showDay(job.informe.date, { push: true });
         } else {
-          say(`«${file.name}» recibido; se está leyendo.`, 'ok');
+          this.uploadLines.set(job.id, say(`«${file.name}» recibido; se está leyendo.`, 'ok'));
           this.pending.add(job.id);
           this.upsert(job);
           // Its end may have come over the socket before this answer.
@@ -327,6 +331,7 @@ export class InformesPage {
   settle(job) {
     if (this.pending.has(job.id)) {
       this.pending.delete(job.id);
+      this.settleLine(job);
       this.announce(job.status === 'done'
         ? `Informe ${job.informe?.edition || ''} del ${dmy(job.informe?.date || '')} leído.`
         : `No se pudo leer «${job.filename}»: ${job.error?.title || ''}`);
@@ -336,6 +341,26 @@ export class InformesPage {
       }
     }
     if (job.status === 'done' && job.informe?.date === this.date) this.reloadSoon();
+  }
+
+  /**
+   * settleLine updates the upload's line under the drop zone with how its
+   * job ended.
+   * @param {Job} job
+   */
+  settleLine(job) {
+    const line = this.uploadLines.get(job.id);
+    const status = this.uploadStatus;
+    if (!line || !status) return;
+    this.uploadLines.delete(job.id);
+    if (job.status === 'done') {
+      line.textContent = `«${job.filename}» leído: informe ${job.informe?.edition || ''} del ${dmy(job.informe?.date || '')}.`;
+      return;
+    }
+    line.textContent = `«${job.filename}» no se pudo leer. ${job.error?.title || ''}${job.error?.detail ? `: ${job.error.detail}` : ''}`;
+    line.dataset.kind = 'error';
+    status.className = 'banner banner-error';
+    status.setAttribute('role', 'alert');
   }
 
   /**
