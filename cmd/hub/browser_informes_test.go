@@ -140,6 +140,24 @@ func TestBrowserInformes(t *testing.T) {
 			`(document.getElementById('inf-upload-status')?.textContent || '').includes('«notas del turno.txt» no es un archivo .docx')`)
 	})
 
+	t.Run("a .docx that cannot be read fails with the hub's reason", func(t *testing.T) {
+		broken := filepath.Join(t.TempDir(), "informe roto.docx")
+		if err := os.WriteFile(broken, []byte("esto no es un documento de Word"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		a.do("choose a broken .docx", pageTimeout, chromedp.SetUploadFiles(chromedp.ID("inf-file"), []string{broken}))
+		a.waitJS("its job fails with a title and a detail", uploadWait,
+			`[...document.querySelectorAll('#inf-jobs .job')].some((li) => li.dataset.status === 'failed' && `+
+				`li.querySelector('.job-status')?.textContent === 'Falló' && li.querySelector('.job-name')?.textContent === 'informe roto.docx' && `+
+				`(li.querySelector('.job-error-title')?.textContent || '') !== '')`)
+		a.waitJS("the upload's line says it could not be read", liveTimeout,
+			`(document.getElementById('inf-upload-status')?.textContent || '').includes('«informe roto.docx» no se pudo leer')`)
+		// The day shown stays the informe's.
+		if d := evalJS[string](a, `document.getElementById('inf-date').value`); d != "2025-06-11" {
+			t.Fatalf("day shown %q after a failed job", d)
+		}
+	})
+
 	t.Run("accepting a missing reconciliation item declares the alert on another operator's board", func(t *testing.T) {
 		acceptMissing(t, a, b)
 	})
