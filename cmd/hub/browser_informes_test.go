@@ -49,8 +49,10 @@ func jobDone(name string) string {
 // same file again is recognised; a file that is not a .docx is refused in
 // Spanish. Then one "missing" reconciliation item is accepted and the new
 // alert reaches the second operator's board live, and another is
-// dismissed with a reason given in the dialog. The línea de tiempo of that
-// day shows the informe's sections too.
+// dismissed with a reason given in the dialog; an alert declared at the
+// wrong level shows up as a difference without a reload, and accepting it
+// raises the alert on the other board. The línea de tiempo of that day
+// shows the informe's sections too.
 func TestBrowserInformes(t *testing.T) {
 	needChromium(t)
 	sample := samplePath(t, samplePM)
@@ -164,6 +166,22 @@ func TestBrowserInformes(t *testing.T) {
 
 	t.Run("dismissing an item asks for a reason and shows it", func(t *testing.T) {
 		dismissOne(t, a)
+	})
+
+	t.Run("a level difference appears live and accepting it raises the alert on another board", func(t *testing.T) {
+		// Someone declares the Los Andes alert the informe lists as Amarilla, but as Temprana Preventiva.
+		var declared alertRow
+		mustCall(t, admin, 201, "POST", "/api/alerts", nil,
+			`{"hazard":"alteracion_sanitaria","level":"temprana_preventiva","provincias":["053"],"title":"Alerta sanitaria Los Andes"}`, &declared)
+		b.waitJS("B's board shows the new alert", liveTimeout, fmt.Sprintf(`document.querySelector(%q) !== null`, cardSel(declared.ID)+`[data-level="temprana_preventiva"]`))
+		sel := `#rc-list .rc-item[data-kind="level"][data-status="open"]`
+		a.waitJS("the Informes page lists the level difference without a reload", liveTimeout,
+			fmt.Sprintf(`document.querySelector(%q) !== null && document.querySelector(%q).textContent.includes('Nivel distinto')`, sel+` [data-action="accept"]`, sel))
+		a.do("accept it", pageTimeout, chromedp.Click(chromedp.CSS(sel+` [data-action="accept"]`)))
+		b.waitJS("B's board shows the alert raised to amarilla", liveTimeout,
+			fmt.Sprintf(`document.querySelector(%q) !== null`, cardSel(declared.ID)+`[data-level="amarilla"]`))
+		a.waitJS("the item is accepted", liveTimeout,
+			`document.querySelector('#rc-list .rc-item[data-kind="level"]')?.dataset.status === 'accepted'`)
 	})
 
 	t.Run("the línea de tiempo shows the informe's sections", func(t *testing.T) {

@@ -4,7 +4,8 @@
 // (roles that may edit), follow its parse job live (WebSocket topic
 // "informes", informe.job notices), read a day's received editions laid
 // out as the document's sections, and reconcile the day's informe with the
-// board (reconcile.js). The address keeps the day shown.
+// board (reconcile.js), read again when an alert changes (topic "alerts").
+// The address keeps the day shown.
 
 import { api, ApiError } from './api.js';
 import { h } from './dom.js';
@@ -91,8 +92,10 @@ export class InformesPage {
     this.date = dayKey(new Date());
     this.seq = 0;
     this.reloadTimer = 0;
+    this.reconcileTimer = 0;
     this.live = new LiveClient({
-      params: { topics: 'informes' },
+      // alerts: a change on the board may settle or open a difference.
+      params: { topics: 'informes,alerts' },
       onMessage: (msg) => this.onMessage(msg),
       onState: (state) => this.showConnection(state),
       onFailedOpen: () => api.get('/api/auth/me').catch(() => {}),
@@ -125,6 +128,7 @@ export class InformesPage {
     this.destroyed = true;
     this.live.stop();
     clearTimeout(this.reloadTimer);
+    clearTimeout(this.reconcileTimer);
     this.reconcile.destroy();
     window.removeEventListener('popstate', this.onPop);
     window.removeEventListener('dragover', this.onWindowDrag);
@@ -303,6 +307,8 @@ export class InformesPage {
       this.upsert(msg.data);
     } else if (msg.type === 'informe.received' && msg.data?.date === this.date) {
       this.reloadSoon();
+    } else if (msg.type.startsWith('alert.') || msg.type === 'snapshot') {
+      this.reconcileSoon();
     }
   }
 
@@ -402,6 +408,14 @@ export class InformesPage {
           h('summary', {}, warnings.length === 1 ? '1 advertencia' : `${warnings.length} advertencias`),
           h('ul', {}, warnings.map((w) => h('li', {}, w))))
         : null);
+  }
+
+  /** reconcileSoon reloads the reconciliation once after a burst of alert changes. */
+  reconcileSoon() {
+    clearTimeout(this.reconcileTimer);
+    this.reconcileTimer = window.setTimeout(() => {
+      this.reconcile.load(this.date).catch((err) => this.problem(err));
+    }, 300);
   }
 
   /** reloadSoon reloads the day shown once, however many notices say so. */
