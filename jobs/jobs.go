@@ -46,8 +46,13 @@ type Config struct {
 	// Retention is how long finished jobs stay listed (default 30 days).
 	Retention time.Duration
 	// PollInterval is how often an idle engine looks for new jobs when it
-	// cannot be told (SQLite; default 250 ms, at least 100 ms).
+	// cannot be told (SQLite; default 250 ms).
 	PollInterval time.Duration
+	// FetchCooldown is the least time between two fetches of new jobs
+	// (default 5 ms). River's own default, 100 ms, was most of an
+	// informe's time from upload to appended (hub-bench intake: p50
+	// 102 ms with it, 51 ms with 5 ms).
+	FetchCooldown time.Duration
 	Log          zerolog.Logger
 }
 
@@ -115,7 +120,8 @@ func riverConfig(c Config) *river.Config {
 		CompletedJobRetentionPeriod: retention,
 		DiscardedJobRetentionPeriod: retention,
 		CancelledJobRetentionPeriod: retention,
-		FetchPollInterval:           max(d(c.PollInterval, 250*time.Millisecond), river.FetchCooldownDefault),
+		FetchCooldown:               d(c.FetchCooldown, 5*time.Millisecond),
+		FetchPollInterval:           max(d(c.PollInterval, 250*time.Millisecond), d(c.FetchCooldown, 5*time.Millisecond)),
 		Logger:                      slog.New(zerolog.NewSlogHandler(c.Log.With().Str("component", "jobs").Logger().Level(zerolog.WarnLevel))),
 	}
 }

@@ -438,6 +438,7 @@ func (d *doc) render() {
 	d.alerts()
 	d.shifts()
 	d.novedades()
+	d.informeSections()
 	d.pageFooters()
 }
 

@@ -51,7 +51,8 @@ func TestBenchPrintsEveryRow(t *testing.T) {
 	defer cancel()
 	var out, errs strings.Builder
 	args := []string{"--hub", hub, "--duration", "300ms", "--clients", "20,40", "--read-concurrency", "16",
-		"--operators", "4", "--alerts", "3", "--rebuild-events", "2500", "--profile-dir", t.TempDir()}
+		"--operators", "4", "--alerts", "3", "--rebuild-events", "2500",
+		"--intake-latency", "5", "--intake-uploads", "6", "--profile-dir", t.TempDir()}
 	code := exitCode(runWith(ctx, args, noEnv, strings.NewReader(""), &out, &errs, []string{"HUB_BENCH_TEST_CHILD=1"}), &errs)
 	t.Logf("stdout:\n%s\nstderr:\n%s", out.String(), errs.String())
 	if code != 0 {
@@ -80,6 +81,9 @@ func TestBenchPrintsEveryRow(t *testing.T) {
 		{"push | 40 clients", number + " deliveries/s", true},
 		{"memory | 20 idle WebSockets", number + " KiB/conn", false},
 		{"memory | 40 idle WebSockets", number + " KiB/conn", false},
+		{"intake | upload → job done, 5 one at a time", number + " informes/s", true},
+		{"intake | 6 uploads at once, each until done", `all done in [0-9.]+(µs|ms|s)`, true},
+		{"intake | 6 uploads at once, hub VmRSS peak growth", `[+-]` + number + " MiB", false},
 		{"appends | sqlite, batch 1, 1 writer", number + " events/s", true},
 		{"appends | sqlite, batch 100, 1 writer", number + " events/s", true},
 		{"appends | sqlite, batch 1, 4 writers", number + " events/s", true},
@@ -134,6 +138,8 @@ func TestBenchFlags(t *testing.T) {
 		{[]string{"--help"}, 0, "--hub"},
 		{[]string{"--scenarios", "reads,frobs"}, 2, "unknown scenario"},
 		{[]string{"--clients", "10,zero"}, 2, "--clients"},
+		{[]string{"--intake-uploads", "0"}, 2, "--intake-uploads"},
+		{[]string{"--scenarios", "intake", "--informe", "/nonexistent/informe.docx"}, 1, "no sample informe"},
 		{[]string{"--target", "http://127.0.0.1:1"}, 2, "--user"},
 		{[]string{"extra"}, 2, "unexpected argument"},
 	}

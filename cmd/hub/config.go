@@ -13,6 +13,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/senapred-valparaiso/vigia/internal/storeurl"
 	"github.com/senapred-valparaiso/vigia/jobs"
 )
 
@@ -91,7 +92,7 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.validateStore())
 	if c.readModelKind() == "" {
-		errs = append(errs, fmt.Errorf("readmodel %q: want memory or postgres://…", redact(c.ReadModel)))
+		errs = append(errs, fmt.Errorf("readmodel %q: want memory or postgres://…", storeurl.Redact(c.ReadModel)))
 	}
 	switch {
 	case c.Broker == "memory":
@@ -100,7 +101,7 @@ func (c *Config) Validate() error {
 			errs = append(errs, errors.New("broker redis:// needs readmodel postgres://: with in-memory read models every instance projects, so each would publish every notice"))
 		}
 	default:
-		errs = append(errs, fmt.Errorf("broker %q: want memory or redis://", redact(c.Broker)))
+		errs = append(errs, fmt.Errorf("broker %q: want memory or redis://", storeurl.Redact(c.Broker)))
 	}
 	if isRedisURL(c.Broker) && c.Jobs != "" && !jobs.IsPostgres(c.Jobs) {
 		errs = append(errs, errors.New("jobs: a fleet (broker redis://) shares its jobs in Postgres: leave jobs empty or give postgres://…"))
@@ -138,49 +139,17 @@ func (c *Config) validateStore() error {
 	switch c.eventStoreKind() {
 	case "sqlite", "postgres", "esdb":
 	default:
-		errs = append(errs, fmt.Errorf("eventstore %q: want empty, sqlite://, postgres:// or esdb://", redact(c.EventStore)))
+		errs = append(errs, fmt.Errorf("eventstore %q: want empty, sqlite://, postgres:// or esdb://", storeurl.Redact(c.EventStore)))
 	}
 	return errors.Join(errs...)
 }
 
-// redact hides a password in a connection URL.
-func redact(u string) string {
-	at := strings.LastIndex(u, "@")
-	scheme := strings.Index(u, "://")
-	if at < 0 || scheme < 0 || at < scheme {
-		return u
-	}
-	cred := u[scheme+3 : at]
-	if user, _, ok := strings.Cut(cred, ":"); ok {
-		return u[:scheme+3] + user + ":***" + u[at:]
-	}
-	return u
-}
-
 // eventStoreKind names the adapter HUB_EVENTSTORE selects: sqlite,
 // postgres, esdb, or "" when the URL is not understood.
-func (c *Config) eventStoreKind() string {
-	switch {
-	case c.EventStore == "", strings.HasPrefix(c.EventStore, "sqlite:"):
-		return "sqlite"
-	case strings.HasPrefix(c.EventStore, "postgres://"), strings.HasPrefix(c.EventStore, "postgresql://"):
-		return "postgres"
-	case strings.HasPrefix(c.EventStore, "esdb://"), strings.HasPrefix(c.EventStore, "esdb+discover://"):
-		return "esdb"
-	}
-	return ""
-}
+func (c *Config) eventStoreKind() string { return storeurl.Kind(c.EventStore) }
 
 // sqlitePath is where the embedded store keeps its file.
-func (c *Config) sqlitePath() string {
-	if p, ok := strings.CutPrefix(c.EventStore, "sqlite://"); ok {
-		return p
-	}
-	if p, ok := strings.CutPrefix(c.EventStore, "sqlite:"); ok {
-		return p
-	}
-	return strings.TrimRight(c.DataDir, "/") + "/events.db"
-}
+func (c *Config) sqlitePath() string { return storeurl.SQLitePath(c.EventStore, c.DataDir) }
 
 // newLogger builds the root logger: JSON, or human-readable on a terminal.
 func newLogger(w io.Writer, level, format string) zerolog.Logger {

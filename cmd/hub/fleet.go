@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/senapred-valparaiso/vigia/internal/storeurl"
 	"strings"
 	"time"
 
@@ -38,13 +39,13 @@ func openFleet(ctx context.Context, c *Config, log zerolog.Logger, now func() ti
 	}
 	opts, err := goredis.ParseURL(c.Broker)
 	if err != nil {
-		return nil, fmt.Errorf("broker %s: %w", redact(c.Broker), err)
+		return nil, fmt.Errorf("broker %s: %w", storeurl.Redact(c.Broker), err)
 	}
 	client := goredis.NewClient(opts)
 	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	if err := client.Ping(pctx).Err(); err != nil {
-		log.Warn().Err(err).Str("broker", redact(c.Broker)).Msg("redis unreachable at start; live updates degraded until it answers")
+		log.Warn().Err(err).Str("broker", storeurl.Redact(c.Broker)).Msg("redis unreachable at start; live updates degraded until it answers")
 	}
 	prefix := c.RedisPrefix
 	return &fleet{

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/senapred-valparaiso/vigia/internal/storeurl"
 	"io"
 	"strings"
 	"time"
@@ -73,7 +74,7 @@ func runProjections(ctx context.Context, args []string, getenv env, stdout, stde
 		fmt.Fprintln(stdout, "The read model is in memory (HUB_READMODEL=memory): every start of hub serve rebuilds it from the log. Nothing to do.")
 		return nil
 	case "":
-		return fmt.Errorf("configuration: readmodel %q: want memory or postgres://…", redact(c.ReadModel))
+		return fmt.Errorf("configuration: readmodel %q: want memory or postgres://…", storeurl.Redact(c.ReadModel))
 	}
 	log := newLogger(stderr, c.LogLevel, c.LogFormat)
 	store, err := openEventStore(ctx, &c, time.Now)
@@ -83,7 +84,7 @@ func runProjections(ctx context.Context, args []string, getenv env, stdout, stde
 	defer store.Close()
 	model, err := rmpostgres.Open(ctx, c.ReadModel)
 	if err != nil {
-		return fmt.Errorf("open read model %s: %w", redact(c.ReadModel), err)
+		return fmt.Errorf("open read model %s: %w", storeurl.Redact(c.ReadModel), err)
 	}
 	defer model.Close()
 
@@ -139,7 +140,7 @@ func runMigrate(ctx context.Context, args []string, getenv env, stdout, stderr i
 		return fmt.Errorf("configuration: %w", err)
 	}
 	if c.readModelKind() == "" {
-		return fmt.Errorf("configuration: readmodel %q: want memory or postgres://…", redact(c.ReadModel))
+		return fmt.Errorf("configuration: readmodel %q: want memory or postgres://…", storeurl.Redact(c.ReadModel))
 	}
 	store, err := openEventStore(ctx, &c, time.Now)
 	if err != nil {
@@ -155,7 +156,7 @@ func runMigrate(ctx context.Context, args []string, getenv env, stdout, stderr i
 	}
 	model, err := rmpostgres.Open(ctx, c.ReadModel)
 	if err != nil {
-		return fmt.Errorf("open read model %s: %w", redact(c.ReadModel), err)
+		return fmt.Errorf("open read model %s: %w", storeurl.Redact(c.ReadModel), err)
 	}
 	if err := model.Close(); err != nil {
 		return err

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/senapred-valparaiso/vigia/internal/storeurl"
 	"strings"
 
 	"github.com/senapred-valparaiso/vigia/projections"
@@ -46,7 +47,7 @@ func openReadModel(ctx context.Context, c *Config) (readModels, error) {
 	if c.readModelKind() == "postgres" {
 		m, err := rmpostgres.Open(ctx, c.ReadModel)
 		if err != nil {
-			return readModels{}, fmt.Errorf("open read model %s: %w", redact(c.ReadModel), err)
+			return readModels{}, fmt.Errorf("open read model %s: %w", storeurl.Redact(c.ReadModel), err)
 		}
 		return readModels{model: m, snapshots: m.Snapshots(), close: m.Close}, nil
 	}

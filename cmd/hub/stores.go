@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/senapred-valparaiso/vigia/internal/storeurl"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,9 +18,6 @@ import (
 	"github.com/senapred-valparaiso/vigia/command"
 	"github.com/senapred-valparaiso/vigia/domain"
 	"github.com/senapred-valparaiso/vigia/eventstore"
-	esdbstore "github.com/senapred-valparaiso/vigia/eventstore/esdb"
-	pgstore "github.com/senapred-valparaiso/vigia/eventstore/postgres"
-	"github.com/senapred-valparaiso/vigia/eventstore/sqlite"
 )
 
 // stores are the durable things every command opens: the event store and
@@ -52,7 +50,7 @@ func openStores(ctx context.Context, c *Config, now func() time.Time) (*stores, 
 	if strings.HasPrefix(c.ReadModel, "postgres") {
 		pg, err := authpg.Open(ctx, c.ReadModel, now)
 		if err != nil {
-			return nil, errors.Join(fmt.Errorf("open token store %s: %w", redact(c.ReadModel), err), st.Close())
+			return nil, errors.Join(fmt.Errorf("open token store %s: %w", storeurl.Redact(c.ReadModel), err), st.Close())
 		}
 		st.tokens, st.pgTokens = pg, pg
 	}
@@ -61,25 +59,7 @@ func openStores(ctx context.Context, c *Config, now func() time.Time) (*stores, 
 
 // openEventStore opens the store HUB_EVENTSTORE names.
 func openEventStore(ctx context.Context, c *Config, now func() time.Time) (eventstore.Store, error) {
-	switch c.eventStoreKind() {
-	case "esdb":
-		s, err := esdbstore.Open(ctx, c.EventStore)
-		if err != nil {
-			return nil, fmt.Errorf("open event store %s: %w", redact(c.EventStore), err)
-		}
-		return s, nil
-	case "postgres":
-		s, err := pgstore.Open(ctx, c.EventStore, pgstore.WithClock(now))
-		if err != nil {
-			return nil, fmt.Errorf("open event store %s: %w", redact(c.EventStore), err)
-		}
-		return s, nil
-	}
-	s, err := sqlite.Open(c.sqlitePath(), sqlite.WithClock(now), sqlite.WithPollInterval(time.Second))
-	if err != nil {
-		return nil, fmt.Errorf("open event store: %w", err)
-	}
-	return s, nil
+	return storeurl.Open(ctx, c.EventStore, c.DataDir, now)
 }
 
 func (s *stores) Close() error {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/senapred-valparaiso/vigia/internal/storeurl"
 	"io"
 	"net"
 	"net/url"
@@ -21,8 +22,8 @@ import (
 )
 
 const usage = `Measures a hub and prints one table: HTTP reads and edits, push latency to
-WebSocket clients, resident memory per idle connection, raw appends into the
-event store and a rebuild of the read model.
+WebSocket clients, resident memory per idle connection, informe uploads,
+raw appends into the event store and a rebuild of the read model.
 
 By default it starts a hub of its own, the hub binary of --hub run as a
 child process (hub serve), on 127.0.0.1, with its data in a temporary
@@ -50,6 +51,13 @@ Scenarios, in the order they run (each timed case lasts --duration):
            p50/p99/max, and deliveries/s
   memory   for each N in --clients: the hub's resident memory (VmRSS, after
            GC) with N idle WebSocket connections minus without, divided by N
+  intake   uploads of distinct variants of the sample informe (--informe;
+           the same document with another zip comment, so another file):
+           --intake-latency of them one at a time, each timed from the
+           upload to its job's done notice on a WebSocket (parse + append);
+           then --intake-uploads at once from as many goroutines: the time
+           until all are done, and the hub's VmRSS at its peak (sampled
+           every 5 ms) minus before (after a GC). Not with --target
   appends  events/s appended to the event store directly: batches of 1 and of
            100 from one writer, and batches of 1 from --operators writers
   rebuild  appends --rebuild-events events (a year of log entries, alerts and
@@ -71,7 +79,7 @@ history, which use the store directly), and one of the WebSocket clients'
 process per client count.`
 
 // scenarioOrder is every scenario, in the order they run.
-var scenarioOrder = []string{"reads", "edits", "push", "memory", "appends", "rebuild", "history"}
+var scenarioOrder = []string{"reads", "edits", "push", "memory", "intake", "appends", "rebuild", "history"}
 
 // ErrUsage marks a command line mistake already reported on stderr.
 var ErrUsage = errors.New("usage")
@@ -115,6 +123,9 @@ type options struct {
 	operators              int
 	alerts                 int
 	rebuildEvents          int
+	intakeUploads          int
+	intakeLatency          int
+	informe                string
 	profileDir             string
 	allowNonEmpty          bool
 	eventStore, readModel  string
@@ -137,6 +148,9 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (*option
 	fs.IntVar(&o.operators, "operators", 50, "concurrent operators for edits (and writers for appends)")
 	fs.IntVar(&o.alerts, "alerts", 20, "alerts in force that reads list (declared before reads)")
 	fs.IntVar(&o.rebuildEvents, "rebuild-events", 1_000_000, "events appended, then replayed, by rebuild")
+	fs.IntVar(&o.intakeUploads, "intake-uploads", 100, "informes uploaded at once by intake")
+	fs.IntVar(&o.intakeLatency, "intake-latency", 200, "informes uploaded one at a time by intake, for its latency")
+	fs.StringVar(&o.informe, "informe", defaultInforme, "the sample informe (.docx) intake uploads; a relative path is tried from the working directory, then from the repository root")
 	fs.StringVar(&o.profileDir, "profile-dir", "", "write a CPU profile per scenario to DIR/<scenario>.cpu.pprof")
 	fs.BoolVar(&o.allowNonEmpty, "allow-nonempty", false, "let the bench write into an event store that already holds events")
 	stringFlag(fs, getenv, &o.eventStore, "eventstore", "HUB_EVENTSTORE", "", "event store of the bench's hub, appends and rebuild: empty for a temporary SQLite file, sqlite:///path or postgres://…")
@@ -181,8 +195,8 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (*option
 	switch {
 	case o.duration <= 0:
 		return bad("--duration must be positive")
-	case o.readConcurrency < 1, o.operators < 1, o.alerts < 0, o.rebuildEvents < 1:
-		return bad("--read-concurrency, --operators and --rebuild-events must be at least 1, --alerts at least 0")
+	case o.readConcurrency < 1, o.operators < 1, o.alerts < 0, o.rebuildEvents < 1, o.intakeUploads < 1, o.intakeLatency < 1:
+		return bad("--read-concurrency, --operators, --rebuild-events, --intake-uploads and --intake-latency must be at least 1, --alerts at least 0")
 	case o.target != "" && (o.user == "" || o.password == ""):
 		return bad("--target needs --user and --password (or HUB_BENCH_PASSWORD)")
 	case o.target == "" && o.user != "":
@@ -207,6 +221,7 @@ type bench struct {
 	password string
 	http     *fasthttp.HostClient
 	cookie   string
+	informe  []byte // the sample informe, for intake
 
 	rows  []tableRow
 	notes []string
@@ -248,6 +263,11 @@ func (b *bench) run(ctx context.Context) (err error) {
 			err = errors.Join(err, os.RemoveAll(b.tmp))
 		}
 	}()
+	if b.o.scenarios["intake"] && b.o.target == "" {
+		if b.informe, err = readInforme(b.o.informe); err != nil {
+			return err
+		}
+	}
 	if err := b.checkEmpty(ctx); err != nil {
 		return err
 	}
@@ -255,12 +275,12 @@ func (b *bench) run(ctx context.Context) (err error) {
 		return err
 	}
 	mode := "the event store directly (no HTTP scenario selected)"
-	if b.o.scenarios["reads"] || b.o.scenarios["edits"] || b.o.scenarios["push"] || b.o.scenarios["memory"] {
+	if b.o.scenarios["reads"] || b.o.scenarios["edits"] || b.o.scenarios["push"] || b.o.scenarios["memory"] || b.o.scenarios["intake"] {
 		if mode, err = b.connect(ctx); err != nil {
 			return err
 		}
 		b.http = &fasthttp.HostClient{
-			Addr: b.hostPort, MaxConns: max(b.o.readConcurrency, b.o.operators) + 16,
+			Addr: b.hostPort, MaxConns: max(b.o.readConcurrency, b.o.operators, b.o.intakeUploads) + 16,
 			ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, MaxIdleConnDuration: time.Minute,
 			NoDefaultUserAgentHeader: true,
 		}
@@ -286,7 +306,7 @@ func (b *bench) run(ctx context.Context) (err error) {
 	return errors.Join(b.errs...)
 }
 
-// httpScenarios runs reads, edits, push and memory against the hub, then
+// httpScenarios runs reads, edits, push, memory and intake against the hub, then
 // stops the bench's own hub, so that its projector does not compete for
 // the CPU while the store scenarios write.
 func (b *bench) httpScenarios(ctx context.Context) {
@@ -322,6 +342,7 @@ func (b *bench) httpScenarios(ctx context.Context) {
 		b.rows = append(b.rows, tableRow{scenario: "memory", name: "idle WebSockets", result: "n/a", target: "≤32 KiB per idle connection"})
 		b.note("memory: n/a with --target, the hub is another process; run hub-bench without --target to measure it")
 	}
+	run("intake", b.intake)
 	b.http.CloseIdleConnections()
 	if b.hub != nil {
 		err := b.hub.stop()
@@ -363,7 +384,7 @@ func (b *bench) connect(ctx context.Context) (string, error) {
 	b.base, b.hostPort = "http://"+h.addr, h.addr
 	mode := "embedded default: SQLite event store (WAL, synchronous=FULL), memory read model, in-process broker"
 	if b.o.eventStore != "" || b.o.readModel != "memory" || b.o.broker != "memory" {
-		mode = fmt.Sprintf("scaled out: event store %s, read model %s, broker %s", storeKind(b.o.eventStore), kindOf(b.o.readModel), kindOf(b.o.broker))
+		mode = fmt.Sprintf("scaled out: event store %s, read model %s, broker %s", storeurl.Kind(b.o.eventStore), kindOf(b.o.readModel), kindOf(b.o.broker))
 	}
 	return fmt.Sprintf("hub in a child process (%s serve, pid %d) on %s; %s", h.path, h.pid(), b.base, mode), nil
 }
@@ -381,8 +402,8 @@ func (b *bench) checkEmpty(ctx context.Context) error {
 	if u == "" || b.o.allowNonEmpty {
 		return nil
 	}
-	if storeKind(u) == "sqlite" {
-		if _, err := os.Stat(sqlitePath(u, b.tmp)); errors.Is(err, os.ErrNotExist) {
+	if storeurl.Kind(u) == "sqlite" {
+		if _, err := os.Stat(storeurl.SQLitePath(u, b.tmp)); errors.Is(err, os.ErrNotExist) {
 			return nil
 		}
 	}
@@ -396,7 +417,7 @@ func (b *bench) checkEmpty(ctx context.Context) error {
 		return fmt.Errorf("check the event store is empty: %w", err)
 	}
 	if len(evs) > 0 {
-		return fmt.Errorf("the event store %s already holds events; the bench writes thousands of alerts and events into it: point --eventstore at a scratch database or schema, or pass --allow-nonempty", redact(u))
+		return fmt.Errorf("the event store %s already holds events; the bench writes thousands of alerts and events into it: point --eventstore at a scratch database or schema, or pass --allow-nonempty", storeurl.Redact(u))
 	}
 	return nil
 }
@@ -418,7 +439,7 @@ func (b *bench) checkReadModel(ctx context.Context) error {
 		return err
 	}
 	if !cp.IsZero() {
-		return fmt.Errorf("the read model %s already holds a projection (checkpoint %s); the bench rebuilds it: point --readmodel at a scratch schema, or pass --allow-nonempty", redact(b.o.readModel), cp)
+		return fmt.Errorf("the read model %s already holds a projection (checkpoint %s); the bench rebuilds it: point --readmodel at a scratch schema, or pass --allow-nonempty", storeurl.Redact(b.o.readModel), cp)
 	}
 	return nil
 }

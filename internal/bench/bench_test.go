@@ -1,6 +1,8 @@
 package bench
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"testing"
 )
@@ -47,5 +49,32 @@ func TestAlertKey(t *testing.T) {
 		if key != tt.key || ok != tt.wantOK {
 			t.Errorf("alertKey(%s): got %q %v, want %q %v", tt.msg, key, ok, tt.key, tt.wantOK)
 		}
+	}
+}
+
+// TestInformeVariant: the default sample is found from this package's
+// directory (the repository root's ../shared), and variants are valid
+// zips, each with other bytes.
+func TestInformeVariant(t *testing.T) {
+	doc, err := readInforme(defaultInforme)
+	if err != nil {
+		t.Skipf("SKIPPING: %v", err)
+	}
+	seen := map[string]bool{}
+	for i := range 3 {
+		v, err := informeVariant(doc, "run", i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := zip.NewReader(bytes.NewReader(v), int64(len(v))); err != nil {
+			t.Fatalf("variant %d is not a zip: %v", i, err)
+		}
+		seen[string(v)] = true
+	}
+	if len(seen) != 3 {
+		t.Fatalf("%d distinct variants of 3", len(seen))
+	}
+	if _, err := informeVariant([]byte("no es un zip"), "run", 0); err == nil {
+		t.Fatal("a non-zip made a variant")
 	}
 }

@@ -1,8 +1,8 @@
 // Package bench is hub-bench, Vigía's load generator (cmd/hub-bench is its
 // command line). It measures a hub the way operators and wall displays use
-// it (HTTP reads and edits, WebSocket push, idle connections) and the store
-// and read model underneath (raw appends, rebuild, time travel), and
-// prints one table; docs/benchmarks.md has the numbers.
+// it (HTTP reads and edits, WebSocket push, idle connections, informe
+// uploads) and the store and read model underneath (raw appends, rebuild,
+// time travel), and prints one table; docs/benchmarks.md has the numbers.
 //
 // The hub it measures is a separate process: its own `hub serve` child
 // (hub.go; started with HUB_PROBE=stdin so that it can be asked for its
@@ -16,7 +16,8 @@
 // 200; both read the same system clock.
 //
 // Files by concern: bench.go (flags, the driver), hub.go (the hub child),
-// http.go (client, reads, edits), push.go (push and memory), wsworker.go
+// http.go (client, reads, edits), push.go (push and memory), intake.go
+// (informe uploads), wsworker.go
 // (the WebSocket client process), store.go (appends, rebuild), history.go
 // (the generated year, time travel), procstat.go (/proc sampling, CPU
 // profiles), report.go (the table, progress).

@@ -4,9 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/senapred-valparaiso/vigia/internal/storeurl"
 	"os"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,9 +16,6 @@ import (
 
 	"github.com/senapred-valparaiso/vigia/domain"
 	"github.com/senapred-valparaiso/vigia/eventstore"
-	esdbstore "github.com/senapred-valparaiso/vigia/eventstore/esdb"
-	pgstore "github.com/senapred-valparaiso/vigia/eventstore/postgres"
-	"github.com/senapred-valparaiso/vigia/eventstore/sqlite"
 	"github.com/senapred-valparaiso/vigia/projections"
 	"github.com/senapred-valparaiso/vigia/projections/memory"
 	rmpostgres "github.com/senapred-valparaiso/vigia/projections/postgres"
@@ -40,7 +37,7 @@ func (b *bench) storeScenarios(ctx context.Context) error {
 		return err
 	}
 	defer st.Close()
-	kind := storeKind(b.o.eventStore)
+	kind := storeurl.Kind(b.o.eventStore)
 	if b.o.scenarios["appends"] {
 		stop := b.profile("appends")
 		b.appends(ctx, st, kind)
@@ -299,62 +296,5 @@ func fillLog(ctx context.Context, st eventstore.Store, n int, written *atomic.In
 // openStore opens the event store u names, as the hub would: an empty u
 // is the embedded store in dataDir (the bench's hub's, once it stopped).
 func openStore(ctx context.Context, u, dataDir string) (eventstore.Store, error) {
-	switch storeKind(u) {
-	case "esdb":
-		s, err := esdbstore.Open(ctx, u)
-		if err != nil {
-			return nil, fmt.Errorf("open event store %s: %w", redact(u), err)
-		}
-		return s, nil
-	case "postgres":
-		s, err := pgstore.Open(ctx, u, pgstore.WithClock(time.Now))
-		if err != nil {
-			return nil, fmt.Errorf("open event store %s: %w", redact(u), err)
-		}
-		return s, nil
-	}
-	s, err := sqlite.Open(sqlitePath(u, dataDir), sqlite.WithClock(time.Now), sqlite.WithPollInterval(time.Second))
-	if err != nil {
-		return nil, fmt.Errorf("open event store: %w", err)
-	}
-	return s, nil
-}
-
-// storeKind names the adapter an event store URL selects: sqlite,
-// postgres, esdb, or "" when the URL is not understood.
-func storeKind(u string) string {
-	switch {
-	case u == "", strings.HasPrefix(u, "sqlite:"):
-		return "sqlite"
-	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
-		return "postgres"
-	case strings.HasPrefix(u, "esdb://"), strings.HasPrefix(u, "esdb+discover://"):
-		return "esdb"
-	}
-	return ""
-}
-
-// sqlitePath is where the embedded store u names keeps its file.
-func sqlitePath(u, dataDir string) string {
-	if p, ok := strings.CutPrefix(u, "sqlite://"); ok {
-		return p
-	}
-	if p, ok := strings.CutPrefix(u, "sqlite:"); ok {
-		return p
-	}
-	return strings.TrimRight(dataDir, "/") + "/events.db"
-}
-
-// redact hides a password in a connection URL.
-func redact(u string) string {
-	at := strings.LastIndex(u, "@")
-	scheme := strings.Index(u, "://")
-	if at < 0 || scheme < 0 || at < scheme {
-		return u
-	}
-	cred := u[scheme+3 : at]
-	if user, _, ok := strings.Cut(cred, ":"); ok {
-		return u[:scheme+3] + user + ":***" + u[at:]
-	}
-	return u
+	return storeurl.Open(ctx, u, dataDir, time.Now)
 }
