@@ -85,10 +85,10 @@ func contentType(p string) string {
 }
 
 // appPages are the addresses of the operators' app: one page (index.html)
-// whose module shows the board, the audit, one stream's history or the
-// línea de tiempo by its path, so each can be bookmarked, shared and
+// whose module shows the board, the audit, one stream's history, the
+// línea de tiempo or the informes by its path, so each can be bookmarked, shared and
 // reloaded.
-var appPages = []string{"/", "/auditoria", "/historial", "/linea-de-tiempo"}
+var appPages = []string{"/", "/auditoria", "/historial", "/linea-de-tiempo", "/informes"}
 
 // mountUI serves the embedded browser UI: the operators' app at appPages,
 // the wall display at /display and their files under /assets/. It runs

@@ -3,7 +3,8 @@
 // `make run` needs no Node and there is nothing to rebuild.
 //
 // static/index.html is the operators' app (login, board, alert forms, the
-// audit, a stream's history and the línea de tiempo, chosen by the path),
+// audit, a stream's history, the línea de tiempo and the informes, chosen
+// by the path),
 // static/display.html the read-only wall display, and static/assets/ the
 // stylesheets, modules and icon both pages load. The web package serves them
 // (web/static.go); this package only owns the files and imports nothing of

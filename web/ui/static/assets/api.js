@@ -1,5 +1,6 @@
-// The HTTP API client: JSON in and out, RFC 9457 problems turned into
-// ApiError, versions carried as If-Match and read back from ETag.
+// The HTTP API client: JSON in and out (or a FormData body for a file
+// upload), RFC 9457 problems turned into ApiError, versions carried as
+// If-Match and read back from ETag.
 
 /** ApiError is a failed request: status 0 means the server was unreachable. */
 export class ApiError extends Error {
@@ -73,13 +74,15 @@ async function readBody(res) {
 }
 
 /**
- * request sends one API request. body is JSON-encoded; ifMatch is the
+ * request sends one API request. body is JSON-encoded, except a FormData,
+ * which goes as multipart/form-data (the browser sets its boundary); ifMatch is the
  * version the change is based on. It resolves to {status, data, etag} and
  * rejects with an ApiError.
  */
 export async function request(method, path, { body, ifMatch, signal } = {}) {
   const headers = { Accept: 'application/json, application/problem+json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const form = body instanceof FormData;
+  if (body !== undefined && !form) headers['Content-Type'] = 'application/json';
   if (ifMatch !== undefined && ifMatch !== null) headers['If-Match'] = `"${ifMatch}"`;
   if (bearer) headers.Authorization = `Bearer ${bearer}`;
   let res;
@@ -87,7 +90,7 @@ export async function request(method, path, { body, ifMatch, signal } = {}) {
     res = await fetch(path, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined || form ? body : JSON.stringify(body),
       credentials: bearer ? 'omit' : 'same-origin',
       cache: 'no-store',
       signal,

@@ -1,6 +1,7 @@
 // Entry point of the operators' app: the page the address names (the board
 // at /, the audit at /auditoria, one stream's history at /historial, the
-// línea de tiempo at /linea-de-tiempo) when the session is valid, else the
+// línea de tiempo at /linea-de-tiempo, the informes at /informes) when the
+// session is valid, else the
 // login form, which comes back to the same page.
 
 import { api, ApiError, onUnauthorized } from './api.js';
@@ -11,6 +12,7 @@ import { Board } from './board.js';
 import { AuditPage } from './audit.js';
 import { HistoryPage } from './history.js';
 import { TimelinePage } from './timeline.js';
+import { InformesPage } from './informes.js';
 
 const root = document.getElementById('app');
 // board is the page shown: each has start(), destroy() and problem(err).
@@ -21,6 +23,7 @@ const PAGE_TYPES = {
   '/auditoria': AuditPage,
   '/historial': HistoryPage,
   '/linea-de-tiempo': TimelinePage,
+  '/informes': InformesPage,
 };
 
 async function enter(me) {

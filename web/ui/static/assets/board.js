@@ -1,5 +1,6 @@
 // The operators' board: alerts in force, today's shifts and today's log,
-// kept live over /ws, with the alert dialogs and the novedad form.
+// kept live over /ws, with the alert dialogs and the novedad form, and a
+// banner when an informe arrives (topic informes).
 
 import { api, ApiError } from './api.js';
 import { h, keepFocus } from './dom.js';
@@ -10,6 +11,7 @@ import { Store } from './store.js';
 import { topbar } from './layout.js';
 import { alertCard, logItem, shiftItem } from './views.js';
 import { openCancelAlert, openDeclareAlert, openEditAlert } from './alertform.js';
+import { dmy } from './informedoc.js';
 
 const CONNECTION_TEXT = {
   [State.CONNECTING]: 'Conectando…',
@@ -27,7 +29,7 @@ export class Board {
     this.form = null; // the open alert dialog, if any
     this.timers = [];
     this.live = new LiveClient({
-      params: { topics: 'alerts,shifts,log' },
+      params: { topics: 'alerts,shifts,log,informes' },
       onMessage: (msg) => this.onMessage(msg),
       onState: (state, detail) => this.showConnection(state, detail),
       // A refused handshake may be an expired session: /api/auth/me tells,
@@ -82,10 +84,26 @@ export class Board {
   }
 
   onMessage(msg) {
+    if (msg.type === 'informe.received') this.informeArrived(msg.data || {});
     if (this.store.applyMessage(msg) === 'newday') {
       // Midnight passed: today's shifts and log are another day's now.
       this.load().catch((err) => this.problem(err));
     }
+  }
+
+  /**
+   * informeArrived shows "Llegó el informe AM del 11-06-2025 — Ver" with a
+   * link to the informe's day on the Informes page, until dismissed or
+   * replaced by the next one. header is the informe.received notice's data.
+   */
+  informeArrived(header) {
+    const edition = (/\b(AM|PM)\b/.exec(header.title || '') || [])[1] || '';
+    const text = `Llegó el informe ${edition ? `${edition} ` : ''}del ${dmy(header.date || '')}`;
+    this.informeBanner.replaceChildren(
+      h('p', {}, `${text} — `, h('a', { href: `/informes?${new URLSearchParams({ date: header.date || '' })}`, id: 'informe-banner-link' }, 'Ver')),
+      h('button', { type: 'button', class: 'btn btn-ghost dialog-x', id: 'informe-banner-close', 'aria-label': 'Cerrar aviso', onclick: () => { this.informeBanner.hidden = true; } }, '×'));
+    this.informeBanner.hidden = false;
+    this.announce(`${text}.`);
   }
 
   /** problem shows a failed request in the board's banner. */
@@ -104,6 +122,7 @@ export class Board {
     this.timers.push(setInterval(tick, 1000));
 
     this.banner = h('div', { class: 'banner', id: 'board-banner', hidden: true });
+    this.informeBanner = h('div', { class: 'banner banner-info informe-banner', id: 'informe-banner', role: 'status', hidden: true });
     this.alertCount = h('span', { class: 'count', id: 'alert-count' }, '');
     this.alertList = h('div', { class: 'alert-list', id: 'alert-list', 'aria-busy': 'true' },
       h('p', { class: 'empty' }, 'Cargando alertas…'));
@@ -133,6 +152,7 @@ export class Board {
     this.root.replaceChildren(header,
       h('main', { id: 'main', class: 'board' },
         this.banner,
+        this.informeBanner,
         h('div', { class: 'board-grid' }, alertsPanel, h('div', { class: 'board-side' }, shiftsPanel, logPanel))),
       this.announcer);
   }

@@ -1,11 +1,14 @@
 // The wall display (/display?token=vgt_…[&comunas=05101,…]): read-only, no
 // login. It authenticates every GET with the token as a Bearer header and
 // the WebSocket with ?token=, reconnects forever, and shows a Santiago clock
-// and when it last heard anything.
+// and when it last heard anything. Under the alerts (which always come
+// first) it shows the latest informe's avisos meteorológicos, puertos,
+// carreteras and pasos fronterizos, read again whenever an informe arrives.
 
 import { api, ApiError, useToken } from './api.js';
 import { h } from './dom.js';
-import { categoryLabel, civilDate, clock, longDate, Reference, shiftActive, slotLabel, time, when } from './format.js';
+import { categoryLabel, civilDate, clock, dayKey, longDate, Reference, shiftActive, slotLabel, time, when } from './format.js';
+import { dmy } from './informedoc.js';
 import { LiveClient, State } from './live.js';
 import { comunaFilter, Store } from './store.js';
 
@@ -20,6 +23,9 @@ const CONNECTION_TEXT = {
   [State.RECONNECTING]: 'Reconectando…',
 };
 const LOG_ITEMS = 6;
+// At most this many rows of each informe section: the wall is read from
+// afar, and the Informes page has the rest.
+const INFORME_ROWS = 6;
 
 function icon() {
   return h('img', { src: '/assets/icon.svg', alt: '', width: '56', height: '56' });
@@ -45,8 +51,10 @@ class Wall {
     this.store = new Store({ alertFilter: comunaFilter(comunas) });
     this.ref = null;
     this.heardAt = null;
+    this.informeDate = '';
+    this.informeSeq = 0;
     this.live = new LiveClient({
-      params: { token, topics: 'alerts,shifts,log', comunas: comunas.join(',') },
+      params: { token, topics: 'alerts,shifts,log,informes', comunas: comunas.join(',') },
       onMessage: (msg) => this.onMessage(msg),
       onState: (state, detail) => this.showConnection(state, detail),
       onFailedOpen: () => this.checkToken(),
@@ -69,7 +77,38 @@ class Wall {
     this.store.setShifts(shifts.data.date, shifts.data.shifts);
     this.store.setLog(log.data.date, log.data.entries);
     this.heard();
+    // The informe is secondary: failing to read it leaves the alerts up.
+    this.loadInforme(dayKey(new Date())).catch(() => {});
     return alerts.data.position || '';
+  }
+
+  /**
+   * loadInforme reads a day's informe as of now (an informe of an earlier
+   * day received today included) and shows its latest document, unless a
+   * later day's is already shown.
+   */
+  async loadInforme(date) {
+    if (!date || (this.informeDate && date < this.informeDate)) return;
+    const seq = ++this.informeSeq;
+    const path = `/api/informes/${encodeURIComponent(date)}`;
+    let view;
+    try {
+      view = (await api.get(`${path}?${new URLSearchParams({ at: new Date().toISOString() })}`)).data;
+    } catch (err) {
+      // This screen's clock ahead of the hub's: "now" is in the future.
+      if (!(err instanceof ApiError && err.status === 422)) throw err;
+      view = (await api.get(path)).data;
+    }
+    if (seq !== this.informeSeq) return;
+    const received = view.received || [];
+    const latest = received[received.length - 1];
+    if (!latest || !latest.content) {
+      if (!this.informeDate) this.renderInforme(null, date);
+      return;
+    }
+    this.informeDate = date;
+    this.renderInforme(latest, date);
+    this.layoutAlerts();
   }
 
   /** loadForever retries the first load with backoff until it works. */
@@ -105,6 +144,9 @@ class Wall {
 
   onMessage(msg) {
     this.heard();
+    if (msg.type === 'informe.received' && msg.data?.date) {
+      this.loadInforme(msg.data.date).catch((err) => this.showProblem(err));
+    }
     if (this.store.applyMessage(msg) === 'newday') {
       this.load().catch((err) => this.showProblem(err));
     }
@@ -126,6 +168,8 @@ class Wall {
     this.alerts = h('div', { class: 'wall-alerts', id: 'alert-list' });
     this.shifts = h('ul', { class: 'wall-shifts', id: 'shift-list' });
     this.log = h('ol', { class: 'wall-log', id: 'log-list' });
+    this.informeTitle = h('h2', { id: 'wall-informe-h' }, 'Informe de situación');
+    this.informe = h('div', { class: 'wall-informe-body', id: 'wall-informe-body' }, h('p', { class: 'wall-empty-small' }, 'Cargando informe…'));
     const filter = comunas.length ? h('span', { class: 'wall-filter' }, 'Filtro: ', comunas.join(', ')) : null;
 
     root.replaceChildren(
@@ -137,9 +181,12 @@ class Wall {
         h('div', { class: 'wall-clock' }, this.time, this.date)),
       this.notice,
       h('main', { class: 'wall-main' },
-        h('section', { class: 'wall-panel wall-panel-alerts', 'aria-labelledby': 'wall-alerts-h' },
-          h('h1', { id: 'wall-alerts-h' }, 'Alertas vigentes ', this.count),
-          this.alerts),
+        h('div', { class: 'wall-left' },
+          h('section', { class: 'wall-panel wall-panel-alerts', 'aria-labelledby': 'wall-alerts-h' },
+            h('h1', { id: 'wall-alerts-h' }, 'Alertas vigentes ', this.count),
+            this.alerts),
+          h('section', { class: 'wall-panel wall-informe', id: 'wall-informe', 'aria-labelledby': 'wall-informe-h' },
+            this.informeTitle, this.informe)),
         h('aside', { class: 'wall-side' },
           h('section', { class: 'wall-panel', 'aria-labelledby': 'wall-shifts-h' },
             h('h2', { id: 'wall-shifts-h' }, 'Turnos de hoy'), this.shifts),
@@ -181,7 +228,7 @@ class Wall {
     const ref = this.ref;
     const alerts = this.store.sortedAlerts();
     this.count.textContent = String(alerts.length);
-    this.alerts.classList.toggle('is-many', alerts.length > 3);
+    this.layoutAlerts();
     if (!alerts.length) {
       this.alerts.replaceChildren(h('p', { class: 'wall-empty' }, 'Sin alertas vigentes'));
       return;
@@ -198,6 +245,42 @@ class Wall {
       h('h2', { class: 'wall-alert-title', id: `wall-alert-${a.id}` }, a.title),
       h('p', { class: 'wall-scope' }, ref.scopeText(a)),
       h('p', { class: 'wall-meta' }, `Declarada ${when(a.declared_at)} · actualizada ${when(a.updated_at)}`)))));
+  }
+
+  /**
+   * layoutAlerts puts the alerts in two columns when they are many, or
+   * when three would leave the informe under them no room.
+   */
+  layoutAlerts() {
+    const n = this.store.alerts.size;
+    this.alerts.classList.toggle('is-many', n > 3 || (n === 3 && this.informeDate !== ''));
+  }
+
+  /**
+   * renderInforme shows four sections of one received document; r null:
+   * none received for date yet.
+   */
+  renderInforme(r, date) {
+    if (!r) {
+      this.informeTitle.textContent = 'Informe de situación';
+      this.informe.replaceChildren(h('p', { class: 'wall-empty-small' }, `Sin informe recibido del ${dmy(date)}.`));
+      return;
+    }
+    const c = r.content;
+    this.informeTitle.textContent = `Informe ${r.edition || ''} del ${dmy(date)}${r.time ? ` · ${r.time} h` : ''}`;
+    this.informe.dataset.edition = r.edition || '';
+    this.informe.dataset.date = date;
+    const block = (key, title, rows, line, empty) => h('section', { class: 'wall-inf-block', dataset: { section: key } },
+      h('h3', {}, title),
+      rows && rows.length
+        ? h('ul', {}, rows.slice(0, INFORME_ROWS).map((x) => h('li', {}, line(x))),
+          rows.length > INFORME_ROWS ? h('li', { class: 'wall-inf-more' }, `y ${rows.length - INFORME_ROWS} más`) : null)
+        : h('p', { class: 'wall-empty-small' }, empty));
+    this.informe.replaceChildren(h('div', { class: 'wall-inf-grid' },
+      block('avisos', 'Avisos meteorológicos', c.avisos, (x) => [h('strong', {}, x.aviso), h('span', { class: 'wall-inf-text' }, x.descripcion), h('span', { class: 'wall-inf-sub' }, x.cobertura)], 'Sin avisos'),
+      block('puertos', 'Puertos', c.puertos, (x) => [h('strong', {}, `${x.puerto}: ${x.condicion}`), h('span', { class: 'wall-inf-text' }, x.estado)], 'Sin información'),
+      block('carreteras', 'Carreteras', c.carreteras, (x) => [h('strong', {}, `${x.ruta}: ${x.condicion}`), h('span', { class: 'wall-inf-text' }, x.estado)], 'Sin novedades'),
+      block('pasos', 'Pasos fronterizos', c.pasos, (x) => [h('strong', {}, `${x.paso}: ${x.condicion}`), x.observaciones ? h('span', { class: 'wall-inf-text' }, x.observaciones) : null], 'Sin información')));
   }
 
   renderShifts() {

@@ -11,6 +11,7 @@ import { brand } from './login.js';
 export const PAGES = [
   { path: '/', label: 'Tablero', id: 'nav-board' },
   { path: '/linea-de-tiempo', label: 'Línea de tiempo', id: 'nav-timeline' },
+  { path: '/informes', label: 'Informes', id: 'nav-informes' },
   { path: '/auditoria', label: 'Auditoría', id: 'nav-audit', audit: true },
 ];
 

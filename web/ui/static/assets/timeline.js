@@ -5,6 +5,7 @@
 // "Anterior" and "Siguiente" step through one at a time, marking what each
 // one changed. The address keeps the state (?date=&at= or &upto=), so a
 // moment can be shared or reloaded; "Descargar PDF" prints the same one.
+// The informe received by then is there too, laid out as its sections.
 
 import { api, ApiError } from './api.js';
 import { h } from './dom.js';
@@ -13,6 +14,7 @@ import { civilDate, dayKey, eventLabel, santiagoISO, stamp, time } from './forma
 import { topbar } from './layout.js';
 import { Store, levelRank } from './store.js';
 import { alertCard, logItem, shiftItem } from './views.js';
+import { documentSections, dmy } from './informedoc.js';
 
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 const TIME_RE = /^\d{2}:\d{2}$/;
@@ -405,6 +407,23 @@ export class TimelinePage {
     this.logList.replaceChildren();
   }
 
+  /**
+   * informeSections is the latest document received by that moment, laid
+   * out as its sections (folded: the board comes first), with a link to
+   * the day on the Informes page.
+   */
+  informeSections(view) {
+    const received = view.received || [];
+    const r = received[received.length - 1];
+    if (!r || !r.content) return null;
+    const n = received.length;
+    return h('details', { class: 'tl-doc', id: 'tl-doc', dataset: { edition: r.edition || '' } },
+      h('summary', {}, `Secciones del informe ${r.edition || ''}${r.time ? ` de las ${r.time}` : ''}`,
+        n > 1 ? h('span', { class: 'muted' }, ` (${n} documentos recibidos ese día)`) : null),
+      h('p', { class: 'tl-doc-link' }, h('a', { href: `/informes?${new URLSearchParams({ date: view.date })}` }, `Ver los informes del ${dmy(view.date)}`)),
+      documentSections(r.content, { headingLevel: 'h3', idPrefix: 'tl-doc' }));
+  }
+
   /** renderView draws the informe as the board draws the present, marking what changed. */
   renderView(view, changed) {
     const ref = this.ref;
@@ -437,7 +456,8 @@ export class TimelinePage {
     this.header.replaceChildren(...(hd
       ? [h('p', { class: 'tl-header-title' }, `Informe ${hd.number ? `N° ${hd.number}` : ''}${hd.title ? `: ${hd.title}` : ''}`),
         h('p', { class: 'muted' }, [hd.source ? `Fuente: ${hd.source}` : '', hd.issued_at ? `emitido ${stamp(hd.issued_at)}` : ''].filter(Boolean).join(' · ')),
-        hd.summary ? h('p', { class: 'tl-header-summary' }, hd.summary) : null]
+        hd.summary ? h('p', { class: 'tl-header-summary' }, hd.summary) : null,
+        this.informeSections(view)]
       : [h('p', { class: 'empty' }, 'No se había recibido un informe para este día.')]));
 
     const shifts = store.sortedShifts();
