@@ -53,7 +53,7 @@ type Config struct {
 	// informe's time from upload to appended (hub-bench intake: p50
 	// 102 ms with it, 51 ms with 5 ms).
 	FetchCooldown time.Duration
-	Log          zerolog.Logger
+	Log           zerolog.Logger
 }
 
 // client is what Engine uses of a river.Client, whatever its driver's
