@@ -185,35 +185,31 @@ func oleHasStream(r io.Reader, names ...string) bool {
 	for i, n := range names {
 		pats[i] = utf16le(n)
 	}
-	found := false
-	_ = scanChunks(r, 64, func(window []byte) bool {
-		for _, p := range pats {
-			if bytes.Contains(window, p) {
-				found = true
-				return true
-			}
-		}
-		return false
-	})
+	found, _ := containsAny(r, 64, pats)
 	return found
 }
 
-// scanChunks calls match on successive windows of r that overlap by
-// overlap bytes, so a pattern shorter than overlap is never split; it stops
-// when match returns true.
-func scanChunks(r io.Reader, overlap int, match func([]byte) bool) error {
+// containsAny reports whether any of pats occurs in r, reading it in
+// windows that overlap by overlap bytes, so a pattern shorter than overlap
+// is never split. It stops at the first match; the error is a read error
+// met before any match.
+func containsAny(r io.Reader, overlap int, pats [][]byte) (bool, error) {
 	buf := make([]byte, 32<<10+overlap)
 	keep := 0
 	for {
 		n, err := io.ReadFull(r, buf[keep:])
-		if n > 0 && match(buf[:keep+n]) {
-			return nil
+		if n > 0 {
+			for _, p := range pats {
+				if bytes.Contains(buf[:keep+n], p) {
+					return true, nil
+				}
+			}
 		}
 		if err != nil {
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				return nil
+				return false, nil
 			}
-			return err
+			return false, err
 		}
 		end := keep + n
 		keep = min(overlap, end)
@@ -370,16 +366,7 @@ func (p *pkg) scanPart(f *zip.File) error {
 		return err
 	}
 	defer rc.Close()
-	found := false
-	err = scanChunks(rc, 32, func(w []byte) bool {
-		for _, m := range dtdMarkers {
-			if bytes.Contains(w, m) {
-				found = true
-				return true
-			}
-		}
-		return false
-	})
+	found, err := containsAny(rc, 32, dtdMarkers)
 	if found {
 		return unsafeXML(f.Name)
 	}

@@ -55,47 +55,40 @@ func (w *walker) table() (*Table, error) {
 // tableContent reads rows up to the end of the current element; content
 // controls and tracked insertions may wrap rows.
 func (w *walker) tableContent(rows *[]rawRow) error {
-	if err := w.enter(); err != nil {
-		return err
-	}
-	defer func() { w.depth-- }()
-	for {
-		t, err := token(w.d)
-		if err != nil {
-			return err
-		}
-		switch t := t.(type) {
-		case xml.EndElement:
-			return nil
-		case xml.StartElement:
-			switch {
-			case t.Name.Space == nsW && t.Name.Local == "tr":
-				r, err := w.row()
-				if err != nil {
-					return err
-				}
-				if !r.deleted {
-					*rows = append(*rows, r)
-				}
-				// Count raw rows and cells as they come, so a huge table
-				// is refused before it is all in memory.
-				if w.rawCells += 1 + len(r.cells); w.rawCells > maxCells {
-					return errTooBig
-				}
-			case skipped(t.Name):
-				err = w.d.Skip()
-			case t.Name.Space == nsW && (t.Name.Local == "sdt" || t.Name.Local == "sdtContent" ||
-				t.Name.Local == "customXml" || t.Name.Local == "ins" || t.Name.Local == "moveTo"),
-				t.Name.Space == nsMC && (t.Name.Local == "AlternateContent" || t.Name.Local == "Choice"):
-				err = w.tableContent(rows)
-			default:
-				err = w.d.Skip()
-			}
+	return w.children(func(t xml.StartElement) error {
+		switch {
+		case isW(t.Name, "tr"):
+			r, err := w.row()
 			if err != nil {
 				return err
 			}
+			if !r.deleted {
+				*rows = append(*rows, r)
+			}
+			// Count raw rows and cells as they come, so a huge table
+			// is refused before it is all in memory.
+			if w.rawCells += 1 + len(r.cells); w.rawCells > maxCells {
+				return errTooBig
+			}
+			return nil
+		case wrapper(t.Name), isMC(t.Name, "AlternateContent"), isMC(t.Name, "Choice"):
+			return w.tableContent(rows)
 		}
+		return w.d.Skip() // tblPr, tblGrid, bookmarks, deleted content, ...
+	})
+}
+
+// wrapper reports whether n may wrap table rows or cells: a content
+// control, custom XML, a tracked insertion or move.
+func wrapper(n xml.Name) bool {
+	if n.Space != nsW {
+		return false
 	}
+	switch n.Local {
+	case "sdt", "sdtContent", "customXml", "ins", "moveTo":
+		return true
+	}
+	return false
 }
 
 func (w *walker) row() (rawRow, error) {
@@ -105,68 +98,34 @@ func (w *walker) row() (rawRow, error) {
 }
 
 func (w *walker) rowContent(r *rawRow) error {
-	if err := w.enter(); err != nil {
-		return err
-	}
-	defer func() { w.depth-- }()
-	for {
-		t, err := token(w.d)
-		if err != nil {
+	return w.children(func(t xml.StartElement) error {
+		switch {
+		case isW(t.Name, "trPr"):
+			return w.rowProps(r)
+		case isW(t.Name, "tc"):
+			c, err := w.cell()
+			if len(r.cells) < maxGrid {
+				r.cells = append(r.cells, c)
+			}
 			return err
+		case wrapper(t.Name):
+			return w.rowContent(r)
 		}
-		switch t := t.(type) {
-		case xml.EndElement:
-			return nil
-		case xml.StartElement:
-			switch {
-			case t.Name.Space == nsW && t.Name.Local == "trPr":
-				err = w.rowProps(r)
-			case t.Name.Space == nsW && t.Name.Local == "tc":
-				var c rawCell
-				c, err = w.cell()
-				if len(r.cells) < maxGrid {
-					r.cells = append(r.cells, c)
-				}
-			case skipped(t.Name):
-				err = w.d.Skip()
-			case t.Name.Space == nsW && (t.Name.Local == "sdt" || t.Name.Local == "sdtContent" ||
-				t.Name.Local == "customXml" || t.Name.Local == "ins" || t.Name.Local == "moveTo"):
-				err = w.rowContent(r)
-			default:
-				err = w.d.Skip()
-			}
-			if err != nil {
-				return err
-			}
-		}
-	}
+		return w.d.Skip() // tblPrEx, bookmarks, deleted content, ...
+	})
 }
 
 func (w *walker) rowProps(r *rawRow) error {
-	for {
-		t, err := token(w.d)
-		if err != nil {
-			return err
+	return w.props(func(t xml.StartElement) {
+		switch t.Name.Local {
+		case "tblHeader":
+			r.header = onOff(t)
+		case "del":
+			r.deleted = true
+		case "gridBefore":
+			r.gridBefore = clampInt(attr(t, "val"), 0, maxGrid)
 		}
-		switch t := t.(type) {
-		case xml.EndElement:
-			return nil
-		case xml.StartElement:
-			if t.Name.Space == nsW {
-				switch t.Name.Local {
-				case "tblHeader":
-					r.header = onOff(t)
-				case "del":
-					r.deleted = true
-				case "gridBefore":
-					r.gridBefore = clampInt(attr(t, "val"), 0, maxGrid)
-				}
-			}
-			if err := w.d.Skip(); err != nil {
-				return err
-			}
-		}
-	}
+	})
 }
 
 // onOff reads a WordprocessingML toggle: absent val means on.
@@ -190,61 +149,34 @@ func clampInt(s string, lo, hi int) int {
 func (w *walker) cell() (rawCell, error) {
 	c := rawCell{span: 1}
 	var blocks []Block
-	if err := w.enter(); err != nil {
+	err := w.children(func(t xml.StartElement) error {
+		if isW(t.Name, "tcPr") {
+			return w.cellProps(&c)
+		}
+		// The cell's own content is block content: reuse blocks by
+		// reading this one element as if it were wrapped.
+		return w.blockElement(t, &blocks)
+	})
+	if err != nil {
 		return c, err
 	}
-	defer func() { w.depth-- }()
-	for {
-		t, err := token(w.d)
-		if err != nil {
-			return c, err
-		}
-		switch t := t.(type) {
-		case xml.EndElement:
-			c.text = strings.TrimSpace(cellText(blocks))
-			return c, nil
-		case xml.StartElement:
-			if t.Name.Space == nsW && t.Name.Local == "tcPr" {
-				err = w.cellProps(&c)
-			} else {
-				// The cell's own content is block content: reuse blocks by
-				// reading this one element as if it were wrapped.
-				err = w.blockElement(t, &blocks)
-			}
-			if err != nil {
-				return c, err
-			}
-		}
-	}
+	c.text = strings.TrimSpace(cellText(blocks))
+	return c, nil
 }
 
 func (w *walker) cellProps(c *rawCell) error {
-	for {
-		t, err := token(w.d)
-		if err != nil {
-			return err
-		}
-		switch t := t.(type) {
-		case xml.EndElement:
-			return nil
-		case xml.StartElement:
-			if t.Name.Space == nsW {
-				switch t.Name.Local {
-				case "gridSpan":
-					c.span = clampInt(attr(t, "val"), 1, maxGrid)
-				case "vMerge":
-					if attr(t, "val") == "restart" {
-						c.vmerge = vmRestart
-					} else {
-						c.vmerge = vmContinue
-					}
-				}
-			}
-			if err := w.d.Skip(); err != nil {
-				return err
+	return w.props(func(t xml.StartElement) {
+		switch t.Name.Local {
+		case "gridSpan":
+			c.span = clampInt(attr(t, "val"), 1, maxGrid)
+		case "vMerge":
+			if attr(t, "val") == "restart" {
+				c.vmerge = vmRestart
+			} else {
+				c.vmerge = vmContinue
 			}
 		}
-	}
+	})
 }
 
 // cellText joins a cell's paragraphs with "\n"; a nested table gives its

@@ -220,7 +220,7 @@ func readBody(r io.Reader, st *styleSheet) ([]Block, error) {
 		if err != nil {
 			return nil, err
 		}
-		if se, ok := t.(xml.StartElement); ok && se.Name.Space == nsW && se.Name.Local == "body" {
+		if se, ok := t.(xml.StartElement); ok && isW(se.Name, "body") {
 			var blocks []Block
 			if err := w.blocks(&blocks); err != nil {
 				return nil, err
@@ -256,14 +256,21 @@ func (w *walker) enter() error {
 	return nil
 }
 
-// blocks reads block-level content (body, cell, text box, content control,
-// insertion) up to the end of the current element, appending to out.
-func (w *walker) blocks(out *[]Block) error {
+// children reads the current element up to its end, calling fn for each
+// child element; fn must read or skip the child whole. Character data
+// between children is ignored. It guards the nesting depth, as fn may
+// recurse into the walker.
+func (w *walker) children(fn func(xml.StartElement) error) error {
 	if err := w.enter(); err != nil {
 		return err
 	}
 	defer func() { w.depth-- }()
-	choiceSeen := false
+	return w.each(fn)
+}
+
+// each is children without the depth guard, for callers that do not
+// recurse (props).
+func (w *walker) each(fn func(xml.StartElement) error) error {
 	for {
 		t, err := token(w.d)
 		if err != nil {
@@ -273,39 +280,51 @@ func (w *walker) blocks(out *[]Block) error {
 		case xml.EndElement:
 			return nil
 		case xml.StartElement:
-			switch {
-			case t.Name.Space == nsW && t.Name.Local == "p":
-				if err := w.paragraph(t, out); err != nil {
-					return err
-				}
-			case t.Name.Space == nsW && t.Name.Local == "tbl":
-				tb, err := w.table()
-				if err != nil {
-					return err
-				}
-				*out = append(*out, Block{Table: tb})
-			case t.Name.Space == nsMC && t.Name.Local == "Choice":
-				// Word shows the first Choice; later ones are alternatives.
-				if choiceSeen {
-					err = w.d.Skip()
-				} else {
-					choiceSeen = true
-					err = w.blocks(out)
-				}
-				if err != nil {
-					return err
-				}
-			case skipped(t.Name):
-				if err := w.d.Skip(); err != nil {
-					return err
-				}
-			default: // sdt, sdtContent, ins, moveTo, customXml, AlternateContent, ...
-				if err := w.blocks(out); err != nil {
-					return err
-				}
+			if err := fn(t); err != nil {
+				return err
 			}
 		}
 	}
+}
+
+// props reads a properties element (w:pPr, w:trPr, w:tcPr): fn sees each
+// w: child, whose content is then skipped.
+func (w *walker) props(fn func(xml.StartElement)) error {
+	return w.each(func(t xml.StartElement) error {
+		if t.Name.Space == nsW {
+			fn(t)
+		}
+		return w.d.Skip()
+	})
+}
+
+// choice reads an mc:Choice with read if it is the first one of its
+// mc:AlternateContent (seen tracks that) and skips it otherwise: Word shows
+// the first Choice, later ones are alternatives.
+func (w *walker) choice(seen *bool, read func() error) error {
+	if *seen {
+		return w.d.Skip()
+	}
+	*seen = true
+	return read()
+}
+
+// isW reports whether n is the WordprocessingML element local.
+func isW(n xml.Name, local string) bool { return n.Space == nsW && n.Local == local }
+
+// isMC reports whether n is the markup-compatibility element local.
+func isMC(n xml.Name, local string) bool { return n.Space == nsMC && n.Local == local }
+
+// blocks reads block-level content (body, cell, text box, content control,
+// insertion) up to the end of the current element, appending to out.
+func (w *walker) blocks(out *[]Block) error {
+	choiceSeen := false
+	return w.children(func(t xml.StartElement) error {
+		if isMC(t.Name, "Choice") {
+			return w.choice(&choiceSeen, func() error { return w.blocks(out) })
+		}
+		return w.blockElement(t, out)
+	})
 }
 
 // para collects one paragraph's text and the blocks of its text boxes.
@@ -335,35 +354,15 @@ func (w *walker) paragraph(se xml.StartElement, out *[]Block) error {
 
 // inline reads paragraph content up to the end of the current element.
 func (w *walker) inline(p *para) error {
-	if err := w.enter(); err != nil {
-		return err
-	}
-	defer func() { w.depth-- }()
 	choiceSeen := false
-	for {
-		t, err := token(w.d)
-		if err != nil {
-			return err
-		}
-		switch t := t.(type) {
-		case xml.EndElement:
-			return nil
-		case xml.StartElement:
-			err = w.inlineElement(t, p, &choiceSeen)
-			if err != nil {
-				return err
-			}
-		}
-	}
+	return w.children(func(t xml.StartElement) error {
+		return w.inlineElement(t, p, &choiceSeen)
+	})
 }
 
 func (w *walker) inlineElement(t xml.StartElement, p *para, choiceSeen *bool) error {
-	if t.Name.Space == nsMC && t.Name.Local == "Choice" {
-		if *choiceSeen {
-			return w.d.Skip()
-		}
-		*choiceSeen = true
-		return w.inline(p)
+	if isMC(t.Name, "Choice") {
+		return w.choice(choiceSeen, func() error { return w.inline(p) })
 	}
 	if t.Name.Space != nsW {
 		if skipped(t.Name) {
@@ -376,21 +375,11 @@ func (w *walker) inlineElement(t xml.StartElement, p *para, choiceSeen *bool) er
 		return w.paragraphProps(p)
 	case "r":
 		return w.run(p)
-	case "fldChar":
-		w.fieldChar(t)
-		return w.d.Skip()
-	case "p": // a paragraph nested in a run's text box, reached via inline wrappers
-		return w.paragraph(t, &p.extra)
-	case "tbl":
-		tb, err := w.table()
-		if err == nil {
-			p.extra = append(p.extra, Block{Table: tb})
-		}
-		return err
-	case "txbxContent":
-		return w.blocks(&p.extra)
-	case "tab", "br", "cr", "noBreakHyphen", "t":
-		// Runs' children appearing directly (invalid but harmless).
+	case "p", "tbl": // in a run's text box, reached via inline wrappers
+		return w.blockElement(t, &p.extra)
+	case "fldChar", "txbxContent", "tab", "br", "cr", "noBreakHyphen", "t":
+		// Read as in a run: field characters and text boxes, and runs'
+		// children appearing directly (invalid but harmless).
 		return w.runChild(t, p)
 	}
 	if skipped(t.Name) {
@@ -402,30 +391,16 @@ func (w *walker) inlineElement(t xml.StartElement, p *para, choiceSeen *bool) er
 }
 
 func (w *walker) paragraphProps(p *para) error {
-	for {
-		t, err := token(w.d)
-		if err != nil {
-			return err
-		}
-		switch t := t.(type) {
-		case xml.EndElement:
-			return nil
-		case xml.StartElement:
-			if t.Name.Space == nsW {
-				switch t.Name.Local {
-				case "pStyle":
-					p.style = attr(t, "val")
-				case "outlineLvl":
-					if n, err := strconv.Atoi(attr(t, "val")); err == nil && n >= 0 && n < 9 {
-						p.level = n + 1
-					}
-				}
-			}
-			if err := w.d.Skip(); err != nil {
-				return err
+	return w.props(func(t xml.StartElement) {
+		switch t.Name.Local {
+		case "pStyle":
+			p.style = attr(t, "val")
+		case "outlineLvl":
+			if n, err := strconv.Atoi(attr(t, "val")); err == nil && n >= 0 && n < 9 {
+				p.level = n + 1
 			}
 		}
-	}
+	})
 }
 
 func (w *walker) fieldChar(t xml.StartElement) {
@@ -457,24 +432,7 @@ func (w *walker) inCode() bool {
 
 // run reads a w:r.
 func (w *walker) run(p *para) error {
-	if err := w.enter(); err != nil {
-		return err
-	}
-	defer func() { w.depth-- }()
-	for {
-		t, err := token(w.d)
-		if err != nil {
-			return err
-		}
-		switch t := t.(type) {
-		case xml.EndElement:
-			return nil
-		case xml.StartElement:
-			if err := w.runChild(t, p); err != nil {
-				return err
-			}
-		}
-	}
+	return w.children(func(t xml.StartElement) error { return w.runChild(t, p) })
 }
 
 func (w *walker) runChild(t xml.StartElement, p *para) error {
@@ -501,9 +459,7 @@ func (w *walker) runChild(t xml.StartElement, p *para) error {
 	if skipped(t.Name) {
 		return w.d.Skip()
 	}
-	switch {
-	case t.Name.Space == nsW && (t.Name.Local == "drawing" || t.Name.Local == "pict" || t.Name.Local == "object"),
-		t.Name.Space == nsMC && t.Name.Local == "AlternateContent":
+	if isW(t.Name, "drawing") || isW(t.Name, "pict") || isW(t.Name, "object") || isMC(t.Name, "AlternateContent") {
 		return w.shape(p)
 	}
 	return w.d.Skip() // softHyphen, sym, rPr, footnote marks, ...
@@ -540,48 +496,27 @@ func (w *walker) text(p *para) error {
 // AlternateContent: the Fallback is a copy of the same text box for old
 // readers, and reading both would show its text twice.
 func (w *walker) shape(p *para) error {
-	if err := w.enter(); err != nil {
-		return err
-	}
-	defer func() { w.depth-- }()
 	choiceSeen := false
-	for {
-		t, err := token(w.d)
-		if err != nil {
-			return err
+	return w.children(func(t xml.StartElement) error {
+		switch {
+		case isW(t.Name, "txbxContent"):
+			return w.blocks(&p.extra)
+		case isMC(t.Name, "Fallback"):
+			return w.d.Skip()
+		case isMC(t.Name, "Choice"):
+			return w.choice(&choiceSeen, func() error { return w.shape(p) })
 		}
-		switch t := t.(type) {
-		case xml.EndElement:
-			return nil
-		case xml.StartElement:
-			switch {
-			case t.Name.Space == nsW && t.Name.Local == "txbxContent":
-				err = w.blocks(&p.extra)
-			case t.Name.Space == nsMC && t.Name.Local == "Fallback":
-				err = w.d.Skip()
-			case t.Name.Space == nsMC && t.Name.Local == "Choice":
-				if choiceSeen {
-					err = w.d.Skip()
-				} else {
-					choiceSeen = true
-					err = w.shape(p)
-				}
-			default:
-				err = w.shape(p)
-			}
-			if err != nil {
-				return err
-			}
-		}
-	}
+		return w.shape(p)
+	})
 }
 
-// blockElement reads one element met in block context (a cell's content).
+// blockElement reads one element met in block context: a cell's content,
+// or a child of blocks other than an mc:Choice.
 func (w *walker) blockElement(t xml.StartElement, out *[]Block) error {
 	switch {
-	case t.Name.Space == nsW && t.Name.Local == "p":
+	case isW(t.Name, "p"):
 		return w.paragraph(t, out)
-	case t.Name.Space == nsW && t.Name.Local == "tbl":
+	case isW(t.Name, "tbl"):
 		tb, err := w.table()
 		if err == nil {
 			*out = append(*out, Block{Table: tb})
