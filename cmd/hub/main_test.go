@@ -22,6 +22,10 @@ import (
 // (HUB_TEST_CHILD=1), so crash tests can kill -9 it without a separate build.
 func TestMain(m *testing.M) {
 	if os.Getenv("HUB_TEST_CHILD") == "1" {
+		if err := limitNoFile(os.Getenv("HUB_TEST_NOFILE")); err != nil {
+			fmt.Fprintln(os.Stderr, "HUB_TEST_NOFILE:", err)
+			os.Exit(2)
+		}
 		ctx, stop := signalContext()
 		defer stop()
 		os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// openIdle opens n idle TCP connections to addr from the local address
+// from (loopback) and returns them; the test closes them.
+func openIdle(t *testing.T, addr, from string, n int) []net.Conn {
+	t.Helper()
+	d := net.Dialer{Timeout: 5 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
+	conns := make([]net.Conn, 0, n)
+	t.Cleanup(func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	for range n {
+		c, err := d.Dial("tcp", addr)
+		if err != nil {
+			t.Fatalf("dial %d: %v", len(conns)+1, err)
+		}
+		conns = append(conns, c)
+	}
+	return conns
+}
+
+// healthz asks GET /healthz once from the local address from.
+func healthz(addr, from string) (int, error) {
+	c := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{
+		DisableKeepAlives: true,
+		DialContext:       (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}).DialContext,
+	}}
+	resp, err := c.Get("http://" + addr + "/healthz")
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+// waitHealthy polls /healthz until 200, failing the test after within.
+func waitHealthy(t *testing.T, addr, from string, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		code, err := healthz(addr, from)
+		if code == http.StatusOK {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/healthz from %s: %d %v after %v, want 200", from, code, err, within)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestDescriptorExhaustion is issue 14's first attack: more idle TCP
+// connections than the hub has descriptors. The hub keeps accepting once
+// they close (fasthttp alone gave up on EMFILE for good).
+func TestDescriptorExhaustion(t *testing.T) {
+	if testing.Short() || runtime.GOOS != "linux" {
+		t.Skip("starts a child process with a low RLIMIT_NOFILE (Linux)")
+	}
+	t.Parallel()
+	// The total cap is set above the limit, so accept runs out of
+	// descriptors, as it did before the caps.
+	child := startChild(t, t.TempDir(), "HUB_TEST_NOFILE=200", "HUB_MAX_CONNS=1000", "HUB_MAX_CONNS_PER_IP=-1")
+	conns := openIdle(t, child.addr, "127.0.0.1", 300)
+	deadline := time.Now().Add(10 * time.Second)
+	for !child.logged("accept failed; retrying with backoff") {
+		if time.Now().After(deadline) {
+			t.Fatal("the child never ran out of descriptors: the test proves nothing")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	waitHealthy(t, child.addr, "127.0.0.1", 5*time.Second)
+	if !child.logged("accepting again") {
+		t.Error("no \"accepting again\" line after the burst")
+	}
+}
+
+// TestConnectionCaps: with the default total cap (half of a 200-descriptor
+// limit) and a per-address cap of 20, excess connections are closed at
+// once, other addresses are still served, and all is well after they close.
+func TestConnectionCaps(t *testing.T) {
+	if testing.Short() || runtime.GOOS != "linux" {
+		t.Skip("starts a child process with a low RLIMIT_NOFILE (Linux)")
+	}
+	t.Parallel()
+	child := startChild(t, t.TempDir(), "HUB_TEST_NOFILE=200", "HUB_MAX_CONNS_PER_IP=20")
+	if !child.logged(`"max_conns":100`) {
+		t.Error(`no "max_conns":100 in the child's log: the automatic cap is not half of 200 descriptors`)
+	}
+	openIdle(t, child.addr, "127.0.0.1", 20)
+	// The 21st connection from 127.0.0.1 is closed at once.
+	if code, err := healthz(child.addr, "127.0.0.1"); err == nil {
+		t.Fatalf("21st connection from one address answered %d, want it closed", code)
+	}
+	// Another address is served.
+	waitHealthy(t, child.addr, "127.0.0.2", 5*time.Second)
+
+	// The total cap: 4 addresses × 20 = 80 more, 100 in all; the next
+	// connection, from a fifth address, is closed at once.
+	for i := range 4 {
+		openIdle(t, child.addr, net.IPv4(127, 0, 1, byte(i+1)).String(), 20)
+	}
+	waitClosed(t, child.addr, "127.0.0.9")
+}
+
+// waitClosed checks that a connection from from is closed without an answer
+// (the listener may still be counting connections just closed).
+func waitClosed(t *testing.T, addr, from string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		code, err := healthz(addr, from)
+		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/healthz from %s answered %d (%v), want the connection closed over the total cap", from, code, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestListenerDeathExits: when the HTTP server's listener dies while the
+// hub is not closing, Main reports it, so serve exits non-zero.
+func TestListenerDeathExits(t *testing.T) {
+	m := startMain(t, t.TempDir())
+	m.ln.Close()
+	select {
+	case err := <-m.Failed():
+		if err == nil {
+			t.Fatal("nil error from Failed")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("listener closed under the server, and Main did not report it")
+	}
+}
