@@ -6,8 +6,13 @@ import (
 	"net"
 	"net/http"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/fasthttp/websocket"
+
+	"github.com/senapred-valparaiso/vigia/realtime/ws"
 )
 
 // openIdle opens n idle TCP connections to addr from the local address
@@ -146,5 +151,55 @@ func TestListenerDeathExits(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("listener closed under the server, and Main did not report it")
+	}
+}
+
+// TestWebSocketCapsAndBadSince, issue 14's eighth item end to end: a user
+// past the per-principal cap is refused with a 429 problem before any
+// upgrade, and a since that is no position is closed with 4400.
+func TestWebSocketCapsAndBadSince(t *testing.T) {
+	m := startMainWith(t, t.TempDir(), func(c *Config) { c.WSMaxPerPrincipal = 2 })
+	c := newClient(t, m.Addr(), testAdmin, testPassword)
+	for range 2 {
+		conn, _, err := dialWS(t, m.Addr(), "?topics=log", cookieHeader(c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if msg := read(t, conn); msg.Type != "hello" {
+			t.Fatalf("got %+v, want hello", msg)
+		}
+	}
+	_, resp, err := dialWS(t, m.Addr(), "?topics=log", cookieHeader(c))
+	if err == nil || resp == nil || resp.StatusCode != http.StatusTooManyRequests ||
+		!strings.HasPrefix(resp.Header.Get("Content-Type"), "application/problem+json") || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("third WebSocket: %v %v, want 429 problem+json with Retry-After", resp, err)
+	}
+
+	// Another user is not affected; a malformed since is closed with 4400.
+	code, _, err := c.call("POST", "/api/users", nil, `{"username":"ana","password":"otra clave de prueba","role":"viewer"}`, nil)
+	if err != nil || code != 201 {
+		t.Fatalf("create user: %d %v", code, err)
+	}
+	ana := newClient(t, m.Addr(), "ana", "otra clave de prueba")
+	conn, _, err := dialWS(t, m.Addr(), "?since=x", cookieHeader(ana))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, _, err = conn.ReadMessage()
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != ws.CloseBadSince || !strings.Contains(ce.Text, "since no válido") {
+		t.Fatalf("since=x: got %v, want close %d \"since no válido…\"", err, ws.CloseBadSince)
+	}
+	// A well-formed position before the hub's history gets a snapshot.
+	conn2, _, err := dialWS(t, m.Addr(), "?since=1", cookieHeader(ana))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn2.Close()
+	if msg := read(t, conn2); msg.Type != "snapshot" {
+		t.Fatalf("since=1: got %+v, want a snapshot", msg)
 	}
 }

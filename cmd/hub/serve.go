@@ -150,7 +150,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	// A client resuming from too far behind gets a snapshot of the read
 	// models at the projector's position.
 	snapshots := web.NewSnapshots(m.model, m.projector, m.commands.Now, loc)
-	m.live = ws.NewHub(m.Log, ws.HubOptions{Snapshot: snapshots.Snapshot})
+	m.live = ws.NewHub(m.Log, ws.HubOptions{
+		Snapshot: snapshots.Snapshot, ValidSince: web.ValidSince,
+		MaxPerPrincipal: m.Config.WSMaxPerPrincipal, MaxPerIP: m.Config.WSMaxPerIP,
+	})
 	start := time.Now()
 	n, err := m.projector.CatchUp(ctx)
 	if err != nil {
