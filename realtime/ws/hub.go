@@ -549,6 +549,11 @@ func (h *Hub) resync() {
 	}
 	n := len(h.clients)
 	h.mu.Unlock()
+	// Notices were lost: a snapshot built before may not hold them, and
+	// the seq, which counts only the notices received, cannot tell.
+	h.snapMu.Lock()
+	clear(h.snaps)
+	h.snapMu.Unlock()
 	h.stats.resyncs.Add(1)
 	h.log.Warn().Int("clients", n).Msg("history discarded after broker gap; clients sent to resume")
 }

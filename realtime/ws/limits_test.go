@@ -224,3 +224,28 @@ func TestConcurrentResumesShareOneSnapshot(t *testing.T) {
 		t.Fatalf("Snapshot called %d times, stats %+v; want 2 builds, %d snapshots sent", got, st, n+2)
 	}
 }
+
+// TestBrokerGapDiscardsSharedSnapshots: after a broker gap the hub's seq
+// has not moved for the notices it lost, so a snapshot built before the gap
+// must not be shared after it.
+func TestBrokerGapDiscardsSharedSnapshots(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int64
+	s := startServer(t, serverOptions{hub: ws.HubOptions{
+		Snapshot: func(context.Context, []string, []string) (json.RawMessage, string, error) {
+			calls.Add(1)
+			return json.RawMessage(`{}`), pos(1), nil
+		},
+	}})
+	c := dial(t, s, "since=gone")
+	c.expect(ws.TypeSnapshot, pos(1))
+	s.broker.cut()
+	if _, ce := c.expectClose(); ce.Code != ws.CloseServiceRestart {
+		t.Fatalf("close %d, want %d", ce.Code, ws.CloseServiceRestart)
+	}
+	waitFor(t, "resync", func() bool { return s.hub.Stats().Resyncs == 1 })
+	dial(t, s, "since=gone").expect(ws.TypeSnapshot, pos(1))
+	if n := calls.Load(); n != 2 {
+		t.Fatalf("Snapshot called %d times, want 2: the one from before the gap was shared after it", n)
+	}
+}
