@@ -104,7 +104,10 @@ func (l *Listener) Accept() (net.Conn, error) {
 	for {
 		c, err := l.Listener.Accept()
 		if err != nil {
-			if !Temporary(err) || l.closed() {
+			switch {
+			case l.closed():
+				return nil, l.errClosed()
+			case !Temporary(err):
 				return nil, err
 			}
 			if delay == 0 {
@@ -120,7 +123,7 @@ func (l *Listener) Accept() (net.Conn, error) {
 			case <-t.C:
 			case <-l.done:
 				t.Stop()
-				return nil, &net.OpError{Op: "accept", Net: l.Addr().Network(), Addr: l.Addr(), Err: net.ErrClosed}
+				return nil, l.errClosed()
 			}
 			continue
 		}
@@ -189,6 +192,12 @@ func (l *Listener) Close() error {
 		return nil
 	}
 	return l.Listener.Close()
+}
+
+// errClosed is what Accept returns once the listener is closed, whatever
+// the socket said: fasthttp's Serve treats it as a clean stop.
+func (l *Listener) errClosed() error {
+	return &net.OpError{Op: "accept", Net: l.Addr().Network(), Addr: l.Addr(), Err: net.ErrClosed}
 }
 
 func (l *Listener) closed() bool {
