@@ -203,3 +203,37 @@ func TestWebSocketCapsAndBadSince(t *testing.T) {
 		t.Fatalf("since=1: got %+v, want a snapshot", msg)
 	}
 }
+
+func TestConnectionLimitConfig(t *testing.T) {
+	parse := func(env map[string]string, args ...string) (*Config, error) {
+		var c Config
+		fs := newFlagSet("serve")
+		bindServe(fs, &c, func(k string) string { return env[k] })
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		return &c, c.Validate()
+	}
+	c, err := parse(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.maxConns(1024); got != 768 {
+		t.Errorf("default max conns at 1024 descriptors: got %d, want 768", got)
+	}
+	if got := c.maxConnsPerIP(); got != DefaultMaxConnsPerIP {
+		t.Errorf("default per-IP cap: got %d, want %d", got, DefaultMaxConnsPerIP)
+	}
+	c, err = parse(map[string]string{"HUB_MAX_CONNS": "-1", "HUB_MAX_CONNS_PER_IP": "9"}, "--max-conns-per-ip", "7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.maxConns(1024) != 0 || c.maxConnsPerIP() != 7 {
+		t.Errorf("got max conns %d, per IP %d; want 0 (no cap) and 7 (the flag wins)", c.maxConns(1024), c.maxConnsPerIP())
+	}
+	for _, env := range []map[string]string{{"HUB_MAX_CONNS": "muchas"}, {"HUB_WS_MAX_PER_IP": "-2"}} {
+		if _, err := parse(env); err == nil {
+			t.Errorf("%v: no configuration error", env)
+		}
+	}
+}
