@@ -36,7 +36,24 @@ func (s *Server) identifyWS(c *fiber.Ctx) (ws.Identity, error) {
 	if !p.Can(auth.Read) {
 		return ws.Identity{}, errForbidden
 	}
-	return ws.Identity{Actor: p.Username}, nil
+	return ws.Identity{Actor: p.Username, Principal: wsPrincipal(p)}, nil
+}
+
+// wsPrincipal is what the hub's per-principal cap counts: a user (every
+// session of theirs together) or a token.
+func wsPrincipal(p auth.Principal) string {
+	if p.Kind == auth.KindToken {
+		return "token:" + p.TokenID
+	}
+	return "user:" + p.UserID
+}
+
+// ValidSince reports whether since is a position the event store makes
+// (ws.HubOptions.ValidSince): anything else is closed with
+// ws.CloseBadSince instead of costing a snapshot.
+func ValidSince(since string) bool {
+	_, err := eventstore.ParsePosition(since)
+	return err == nil
 }
 
 // Snapshot is the state a resuming WebSocket client gets when it is too far

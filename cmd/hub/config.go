@@ -8,11 +8,13 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/senapred-valparaiso/vigia/internal/netlimit"
 	"github.com/senapred-valparaiso/vigia/internal/storeurl"
 	"github.com/senapred-valparaiso/vigia/jobs"
 )
@@ -35,6 +37,42 @@ type Config struct {
 	ShutdownWait  time.Duration
 	SecureCookies bool
 	RedisPrefix   string
+	// Connection caps: 0 is the default, -1 no cap (see maxConns and
+	// maxConnsPerIP; WebSocket caps in ws.HubOptions).
+	MaxConns          int
+	MaxConnsPerIP     int
+	WSMaxPerPrincipal int
+	WSMaxPerIP        int
+
+	badEnv []string // HUB_* numbers that did not parse, for Validate
+}
+
+// DefaultMaxConnsPerIP is the per-address TCP cap when MaxConnsPerIP is 0:
+// a browser holds about six connections and a WebSocket, so this is some
+// thirty browsers behind one NAT address, and far below the descriptor limit.
+const DefaultMaxConnsPerIP = 256
+
+// maxConns is the listener's total cap: MaxConns, or for 0 one derived from
+// the descriptor limit (netlimit.AutoMaxConns), or none for -1.
+func (c *Config) maxConns(nofile uint64) int {
+	switch {
+	case c.MaxConns < 0:
+		return 0
+	case c.MaxConns == 0:
+		return netlimit.AutoMaxConns(nofile)
+	}
+	return c.MaxConns
+}
+
+// maxConnsPerIP is the listener's per-address cap (0: none).
+func (c *Config) maxConnsPerIP() int {
+	switch {
+	case c.MaxConnsPerIP < 0:
+		return 0
+	case c.MaxConnsPerIP == 0:
+		return DefaultMaxConnsPerIP
+	}
+	return c.MaxConnsPerIP
 }
 
 // env reads the HUB_* twin of a flag. Only cmd/hub reads the environment.
@@ -48,6 +86,20 @@ func stringFlag(fs *flag.FlagSet, getenv env, p *string, name, envName, def, usa
 		v = def
 	}
 	fs.StringVar(p, name, v, usage+" ("+envName+")")
+}
+
+// intFlag registers an int flag whose default comes from its HUB_* twin
+// (an unparsable value is left for Validate to report), then 0.
+func intFlag(fs *flag.FlagSet, getenv env, p *int, bad *[]string, name, envName, usage string) {
+	v := 0
+	if s := getenv(envName); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			*bad = append(*bad, envName)
+		}
+		v = n
+	}
+	fs.IntVar(p, name, v, usage+" ("+envName+")")
 }
 
 // bindStore registers the flags that say where the data is; every command
@@ -82,6 +134,11 @@ func bindServe(fs *flag.FlagSet, c *Config, getenv env) {
 	}
 	fs.DurationVar(&c.ShutdownWait, "shutdown-wait", wait, "how long to wait for requests in flight on shutdown (HUB_SHUTDOWN_WAIT)")
 	fs.BoolVar(&c.SecureCookies, "secure-cookies", getenv("HUB_SECURE_COOKIES") == "1", "mark the session cookie Secure, behind HTTPS (HUB_SECURE_COOKIES=1)")
+	num := func(p *int, name, envName, usage string) { intFlag(fs, getenv, p, &c.badEnv, name, envName, usage) }
+	num(&c.MaxConns, "max-conns", "HUB_MAX_CONNS", "most TCP connections open at once; 0: the descriptor limit less 256 (at least half of it), at most 10000; -1: no cap")
+	num(&c.MaxConnsPerIP, "max-conns-per-ip", "HUB_MAX_CONNS_PER_IP", "most TCP connections open at once from one address (IPv6: one /64); 0: 256; -1: no cap (behind a proxy, which then limits per client)")
+	num(&c.WSMaxPerPrincipal, "ws-max-per-principal", "HUB_WS_MAX_PER_PRINCIPAL", "most WebSockets open at once for one user or token; 0: 50; -1: no cap")
+	num(&c.WSMaxPerIP, "ws-max-per-ip", "HUB_WS_MAX_PER_IP", "most WebSockets open at once from one client address; 0: 200; -1: no cap")
 }
 
 // Validate checks the configuration at startup.
@@ -105,6 +162,17 @@ func (c *Config) Validate() error {
 	}
 	if isRedisURL(c.Broker) && c.Jobs != "" && !jobs.IsPostgres(c.Jobs) {
 		errs = append(errs, errors.New("jobs: a fleet (broker redis://) shares its jobs in Postgres: leave jobs empty or give postgres://…"))
+	}
+	for _, name := range c.badEnv {
+		errs = append(errs, fmt.Errorf("%s: want a whole number", name))
+	}
+	for _, v := range []struct {
+		name string
+		n    int
+	}{{"max-conns", c.MaxConns}, {"max-conns-per-ip", c.MaxConnsPerIP}, {"ws-max-per-principal", c.WSMaxPerPrincipal}, {"ws-max-per-ip", c.WSMaxPerIP}} {
+		if v.n < -1 {
+			errs = append(errs, fmt.Errorf("%s %d: want 0 (the default), -1 (no cap) or a positive number", v.name, v.n))
+		}
 	}
 	if (c.AdminUser == "") != (c.AdminPassword == "") {
 		errs = append(errs, errors.New("admin-user and admin-password go together"))

@@ -18,6 +18,21 @@ import (
 type childHub struct {
 	cmd  *exec.Cmd
 	addr string
+
+	mu    sync.Mutex
+	lines []string // its log, line by line
+}
+
+// logged reports whether a line of the child's log so far contains s.
+func (h *childHub) logged(s string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, l := range h.lines {
+		if strings.Contains(l, s) {
+			return true
+		}
+	}
+	return false
 }
 
 func freeAddr(t *testing.T) string {
@@ -45,10 +60,16 @@ func startChild(t *testing.T, dataDir string, env ...string) *childHub {
 		t.Fatal(err)
 	}
 	ready := make(chan struct{})
+	h := &childHub{cmd: cmd, addr: addr}
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		once := sync.Once{}
 		for sc.Scan() {
+			h.mu.Lock()
+			if len(h.lines) < 10_000 {
+				h.lines = append(h.lines, sc.Text())
+			}
+			h.mu.Unlock()
 			if strings.Contains(sc.Text(), "hub ready") {
 				once.Do(func() { close(ready) })
 			}
@@ -61,7 +82,7 @@ func startChild(t *testing.T, dataDir string, env ...string) *childHub {
 		t.Fatal("child hub did not become ready")
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	return &childHub{cmd: cmd, addr: addr}
+	return h
 }
 
 // TestCrashSafety kills a hub with SIGKILL in the middle of a stream of

@@ -50,7 +50,8 @@ func read(t testing.TB, conn *websocket.Conn) wsMessage {
 // WebSocket clients connected over loopback, each exactly once.
 func TestLiveEditReachesEveryClient(t *testing.T) {
 	const n = 200
-	m := startMain(t, t.TempDir())
+	// One session for all of them: above the default per-user cap.
+	m := startMainWith(t, t.TempDir(), func(c *Config) { c.WSMaxPerPrincipal = n })
 	c := newClient(t, m.Addr(), testAdmin, testPassword)
 	var created struct {
 		ID string `json:"id"`

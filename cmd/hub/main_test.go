@@ -22,6 +22,10 @@ import (
 // (HUB_TEST_CHILD=1), so crash tests can kill -9 it without a separate build.
 func TestMain(m *testing.M) {
 	if os.Getenv("HUB_TEST_CHILD") == "1" {
+		if err := limitNoFile(os.Getenv("HUB_TEST_NOFILE")); err != nil {
+			fmt.Fprintln(os.Stderr, "HUB_TEST_NOFILE:", err)
+			os.Exit(2)
+		}
 		ctx, stop := signalContext()
 		defer stop()
 		os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
@@ -33,12 +37,22 @@ func TestMain(m *testing.M) {
 // temporary directory.
 func startMain(t *testing.T, dataDir string) *Main {
 	t.Helper()
+	return startMainWith(t, dataDir, nil)
+}
+
+// startMainWith is startMain with configure applied to the configuration
+// (when not nil) before the hub opens.
+func startMainWith(t *testing.T, dataDir string, configure func(*Config)) *Main {
+	t.Helper()
 	m := NewMain()
 	m.Config.Addr = "127.0.0.1:0"
 	m.Config.DataDir = dataDir
 	m.Log = zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
 	m.Config.AdminUser, m.Config.AdminPassword = testAdmin, testPassword
 	m.PasswordParams = auth.TestParams
+	if configure != nil {
+		configure(&m.Config)
+	}
 	if err := m.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -15,6 +16,7 @@ import (
 	"github.com/senapred-valparaiso/vigia/auth"
 	"github.com/senapred-valparaiso/vigia/command"
 	"github.com/senapred-valparaiso/vigia/intake"
+	"github.com/senapred-valparaiso/vigia/internal/netlimit"
 	"github.com/senapred-valparaiso/vigia/jobs"
 	"github.com/senapred-valparaiso/vigia/projections"
 	"github.com/senapred-valparaiso/vigia/realtime"
@@ -37,9 +39,15 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 		return err
 	}
 	m.Log.Info().Str("addr", m.Addr()).Msg("hub ready at http://" + displayAddr(m.Addr()))
-	<-ctx.Done()
-	m.Log.Info().Msg("shutting down")
-	return m.Close()
+	select {
+	case <-ctx.Done():
+		m.Log.Info().Msg("shutting down")
+		return m.Close()
+	case err := <-m.Failed():
+		// The listener died: exit non-zero so the supervisor restarts the
+		// hub, rather than stay up with a bound port nobody accepts on.
+		return errors.Join(err, m.Close())
+	}
 }
 
 // displayAddr turns a listen address into one a browser can open.
@@ -77,14 +85,16 @@ type Main struct {
 	commands   *command.Handler
 	jobs       *jobs.Engine
 	server     *web.Server
-	ln         net.Listener
+	ln         *netlimit.Listener
+	failed     chan error  // the HTTP server stopped while not closing
+	closing    atomic.Bool // Close has begun
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
 }
 
 // NewMain returns a Main with the documented defaults.
 func NewMain() *Main {
-	m := &Main{Log: zerolog.Nop(), Now: time.Now, PasswordParams: auth.DefaultParams}
+	m := &Main{Log: zerolog.Nop(), Now: time.Now, PasswordParams: auth.DefaultParams, failed: make(chan error, 1)}
 	fs := newFlagSet("defaults")
 	bindServe(fs, &m.Config, func(string) string { return "" })
 	return m
@@ -140,7 +150,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	// A client resuming from too far behind gets a snapshot of the read
 	// models at the projector's position.
 	snapshots := web.NewSnapshots(m.model, m.projector, m.commands.Now, loc)
-	m.live = ws.NewHub(m.Log, ws.HubOptions{Snapshot: snapshots.Snapshot})
+	m.live = ws.NewHub(m.Log, ws.HubOptions{
+		Snapshot: snapshots.Snapshot, ValidSince: web.ValidSince,
+		MaxPerPrincipal: m.Config.WSMaxPerPrincipal, MaxPerIP: m.Config.WSMaxPerIP,
+	})
 	start := time.Now()
 	n, err := m.projector.CatchUp(ctx)
 	if err != nil {
@@ -211,20 +224,37 @@ func (m *Main) Open(ctx context.Context) (err error) {
 			{Name: "readmodel", Check: m.model.Ping}, {Name: "jobs", Check: m.jobs.Ping},
 		},
 	})
-	ln, err := net.Listen("tcp", m.Config.Addr)
+	raw, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
 	}
+	// fasthttp gives up on the first accept error that is not a timeout
+	// (EMFILE included): the listener retries those itself and caps
+	// connections below the descriptor limit.
+	nofile := netlimit.NoFile()
+	limits := netlimit.Options{MaxConns: m.Config.maxConns(nofile), MaxConnsPerIP: m.Config.maxConnsPerIP(), Log: m.Log}
+	m.Log.Info().Uint64("nofile", nofile).Int("max_conns", limits.MaxConns).Int("max_conns_per_ip", limits.MaxConnsPerIP).Msg("connection limits")
+	ln := netlimit.New(raw, limits)
 	m.ln = ln
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
-		if err := m.server.App().Listener(ln); err != nil {
-			m.Log.Error().Err(err).Msg("http server stopped")
+		err := m.server.App().Listener(ln)
+		if m.closing.Load() {
+			return
 		}
+		if err == nil {
+			err = errors.New("listener closed")
+		}
+		m.Log.Error().Err(err).Msg("http server stopped: the hub exits so that it is restarted")
+		m.failed <- fmt.Errorf("http server: %w", err)
 	}()
 	return nil
 }
+
+// Failed delivers an error if the HTTP server stops while the hub is not
+// closing (its listener died); serve then exits non-zero.
+func (m *Main) Failed() <-chan error { return m.failed }
 
 // Addr is the address the hub listens on (useful with :0).
 func (m *Main) Addr() string {
@@ -237,6 +267,7 @@ func (m *Main) Addr() string {
 // Close stops accepting requests, waits for those in flight (bounded by
 // ShutdownWait), stops the projector and closes the stores.
 func (m *Main) Close() error {
+	m.closing.Store(true)
 	var errs []error
 	if m.live != nil {
 		// Say goodbye to WebSocket clients first (1001): they are hijacked

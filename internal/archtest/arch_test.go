@@ -28,6 +28,8 @@ var forbidden = map[string][]string{
 	"ingest":      {"eventstore", "projections", "realtime", "web", "command", "auth", "jobs", "intake", "cmd"},
 	"jobs":        {""}, // the engine knows nothing of what its jobs do
 	"intake":      {"realtime", "web", "auth", "cmd"},
+
+	"internal/netlimit": {""}, // the listener knows nothing of the hub
 }
 
 // siblings: an adapter imports only its port, never another adapter.

@@ -65,7 +65,9 @@ func startHub(ctx context.Context, cfg hubConfig, stderr io.Writer) (*hubProc, e
 		"--eventstore="+cfg.eventStore, "--readmodel", cfg.readModel, "--broker", cfg.broker,
 		"--redis-prefix", cfg.redisPrefix, "--admin-user", cfg.adminUser,
 		"--log-level", "error", "--log-format", "auto",
-		"--demo=false", "--secure-cookies=false", "--shutdown-wait", "10s")
+		"--demo=false", "--secure-cookies=false", "--shutdown-wait", "10s",
+		// Thousands of clients from one loopback address, on one token.
+		"--max-conns=-1", "--max-conns-per-ip=-1", "--ws-max-per-principal=-1", "--ws-max-per-ip=-1")
 	// The password goes in the environment, not on the command line.
 	cmd.Env = append(os.Environ(), "HUB_ADMIN_PASSWORD="+cfg.adminPassword, "HUB_PROBE=stdin")
 	cmd.Stderr = stderr

@@ -1,7 +1,6 @@
 package ws
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"net"
@@ -64,7 +63,8 @@ type client struct {
 	readerDone chan struct{}
 	writers    sync.WaitGroup // the writer goroutine, while one runs
 
-	idx int // position in hub.clients; guarded by hub.mu
+	idx     int    // position in hub.clients; guarded by hub.mu
+	overCap string // the cap register found exceeded, if it refused c
 
 	// Set by register under hub.mu before the first writer starts, then
 	// owned by that writer (started: by every later one).
@@ -121,9 +121,19 @@ func (h *Hub) serve(wc *websocket.Conn) {
 		busy:       true, // the first writer sends the hello, snapshot or backlog before anything live
 	}
 	c.log = h.log.With().Str("conn_id", c.id).Str("actor", req.identity.Actor).Logger()
-	if !h.register(c) {
-		msg := fws.FormatCloseMessage(CloseGoingAway, "server shutting down")
-		_ = c.conn.WriteControl(fws.CloseMessage, msg, time.Now().Add(h.opts.WriteTimeout))
+	if req.badSince {
+		h.stats.badSince.Add(1)
+		c.log.Debug().Str("remote_addr", req.ip).Str("since", req.since).Msg("since is no position; closed")
+		c.refuse(CloseBadSince, badSinceReason)
+		return
+	}
+	switch h.register(c) {
+	case regClosed:
+		c.refuse(CloseGoingAway, "server shutting down")
+		return
+	case regOverCap:
+		h.stats.refused.Add(1)
+		c.refuse(CloseTooManyConnections, tooManyReason(c.overCap))
 		return
 	}
 	defer h.unregister(c)
@@ -155,6 +165,24 @@ func (h *Hub) serve(wc *websocket.Conn) {
 		ev = ev.Int("client_close_code", ce.Code)
 	}
 	ev.Msg("client disconnected")
+}
+
+// badSinceReason is CloseBadSince's reason.
+const badSinceReason = "since no válido / invalid since: reconnect without since"
+
+// refuse closes a connection that was never registered, with code and
+// reason, waiting briefly for the client's reply.
+func (c *client) refuse(code int, reason string) {
+	msg := fws.FormatCloseMessage(code, reason)
+	if err := c.conn.WriteControl(fws.CloseMessage, msg, time.Now().Add(c.hub.opts.WriteTimeout)); err != nil {
+		return
+	}
+	_ = c.conn.SetReadDeadline(time.Now().Add(closeGrace))
+	for {
+		if _, _, err := c.conn.NextReader(); err != nil {
+			return
+		}
+	}
 }
 
 // rawConn returns the socket under a hijacked fasthttp connection, whose own
@@ -599,37 +627,29 @@ func (c *client) snapshot() bool {
 		data     json.RawMessage
 		position string
 	)
+	var f []byte
 	if h.opts.Snapshot == nil {
 		position = h.latestPosition()
+		f = encodeHub(notice.Message{Type: TypeSnapshot, Position: position, Data: data})
 	} else {
-		ctx, cancel := context.WithTimeout(h.ctx, h.opts.SnapshotTimeout)
-		defer cancel()
-		go func() { // a client that leaves cancels its snapshot
-			select {
-			case <-c.readerDone:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
-		var err error
-		data, position, err = h.opts.Snapshot(ctx, c.req.topicNames, c.req.comunas)
-		if err != nil {
+		e := h.sharedSnapshot(c.req, c.regSeq)
+		select {
+		case <-e.done:
+		case <-c.readerDone: // gone
+			return true
+		}
+		if e.err != nil {
 			c.mu.Lock()
 			closing := c.closingLocked()
 			c.mu.Unlock()
 			if closing { // kicked (writeLoop sends the close) or gone
 				return true
 			}
-			c.log.Error().Err(err).Msg("snapshot")
+			c.log.Error().Err(e.err).Msg("snapshot")
 			c.closeNow(CloseInternalError, "snapshot unavailable")
 			return false
 		}
-	}
-	f, err := encodeFrame(notice.Message{Type: TypeSnapshot, Position: position, Data: data})
-	if err != nil {
-		c.log.Error().Err(err).Str("position", position).Msg("encode snapshot")
-		c.closeNow(CloseInternalError, "snapshot unavailable")
-		return false
+		f, position = e.frame, e.position
 	}
 	skip := h.skipThrough(position, c.regSeq)
 	c.mu.Lock()

@@ -16,7 +16,12 @@
 //	GET /ws?topics=alerts,shifts,log,informes&since=<position>&comunas=05101,05109
 //
 // (every parameter optional; see Hub.Handler). Invalid parameters get 400
-// before any upgrade. Every server message is a JSON text frame
+// before any upgrade; a user or token with HubOptions.MaxPerPrincipal
+// connections open (default 50), or an address with HubOptions.MaxPerIP
+// (default 200), gets 429 with Retry-After. A since that is not a position
+// at all (HubOptions.ValidSince) is upgraded and closed at once with
+// CloseBadSince (4400), never given a snapshot. Every server message is a
+// JSON text frame
 //
 //	{"type":"alert.updated","position":"…","data":{…}}
 //
@@ -37,6 +42,9 @@
 //     is among the queued ones); otherwise a change may repeat what the
 //     snapshot holds. Notices carry whole rows with their version, so a
 //     client ignores a row whose version is not newer than the one it has.
+//     Clients with the same filter (topics and comunas) that need a
+//     snapshot while no change arrives share one: it is read and encoded
+//     once (see sharedSnapshot), however many resume at once.
 //
 // Then live: every change notice passing the filters, in the order the hub
 // received them. A client should remember the position of the last message
@@ -58,7 +66,11 @@
 // CloseInternalError (1011, "snapshot unavailable"), CloseServiceRestart
 // (1012, "broker gap: resume with since=<p>"), CloseSlowConsumer (4008,
 // "slow consumer: resume with since=<p>", where <p> is the position of the
-// last message written to that client; left out if the reason would exceed a close frame's 123 bytes).
+// last message written to that client; left out if the reason would exceed a close frame's 123 bytes),
+// CloseTooManyConnections (4029, "demasiadas conexiones … / too many
+// connections …", for a connection that raced past the 429 check; reconnect
+// with backoff) and CloseBadSince (4400, "since no válido / invalid since:
+// reconnect without since").
 //
 // Positions: one event gives one notice, so positions are unique; if several
 // messages ever share one, a resume continues after the last of them. Every

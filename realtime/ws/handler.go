@@ -16,6 +16,9 @@ import (
 type Identity struct {
 	// Actor names the user or token, e.g. "jperez" or "token:muro-coe".
 	Actor string
+	// Principal is the key HubOptions.MaxPerPrincipal counts: one per
+	// user (all their sessions) or token. Empty: not counted.
+	Principal string
 }
 
 // IdentifyFunc tells the hub who a request comes from. It runs in the
@@ -38,6 +41,7 @@ type request struct {
 	topicNames []string // canonical order, for Snapshot
 	comunas    []string // sorted, deduplicated; empty = no filter
 	since      string
+	badSince   bool // since is not a position (HubOptions.ValidSince)
 	identity   Identity
 	ip         string
 }
@@ -49,8 +53,10 @@ type request struct {
 // for cookie sessions. identify may be nil (anonymous connections).
 //
 // Before upgrading it answers 503 when the hub is closed, whatever identify
-// returns, 400 (a *fiber.Error) for an invalid query, and 426 for a request
-// that is not a WebSocket upgrade. Query parameters:
+// returns, 400 (a *fiber.Error) for an invalid query, 426 for a request
+// that is not a WebSocket upgrade, and 429 (with Retry-After) when the
+// principal or the address already has HubOptions.MaxPerPrincipal or
+// MaxPerIP connections open. Query parameters:
 //
 //   - topics: comma-separated subset of alerts, shifts, log, informes;
 //     absent or empty means all.
@@ -58,7 +64,9 @@ type request struct {
 //     a message passes if it is regional, not territorial, or concerns one of
 //     them.
 //   - since: the opaque position to resume after, printable ASCII without
-//     spaces, at most MaxSinceLength bytes.
+//     spaces, at most MaxSinceLength bytes. One HubOptions.ValidSince
+//     rejects is upgraded and closed at once with CloseBadSince, so that a
+//     browser, which cannot read a refused handshake's status, sees why.
 func (h *Hub) Handler(identify IdentifyFunc) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if h.isClosed() {
@@ -78,11 +86,33 @@ func (h *Hub) Handler(identify IdentifyFunc) fiber.Handler {
 		if !websocket.IsWebSocketUpgrade(c) {
 			return fiber.ErrUpgradeRequired
 		}
-		req.identity = Identity{Actor: strings.Clone(id.Actor)}
+		req.identity = Identity{Actor: strings.Clone(id.Actor), Principal: strings.Clone(id.Principal)}
 		req.ip = strings.Clone(c.IP())
+		req.badSince = req.since != "" && h.opts.ValidSince != nil && !h.opts.ValidSince(req.since)
+		if which := h.overCap(req); which != "" {
+			h.stats.refused.Add(1)
+			c.Set(fiber.HeaderRetryAfter, "30")
+			return fiber.NewError(fiber.StatusTooManyRequests, tooManyReason(which))
+		}
 		c.Locals(localsKey, req)
 		return h.ws(c)
 	}
+}
+
+// overCap names the cap one more connection for r would exceed, or "".
+func (h *Hub) overCap(r *request) string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.overCapLocked(r)
+}
+
+// tooManyReason is the 429 detail and the CloseTooManyConnections reason
+// (at most 123 bytes).
+func tooManyReason(which string) string {
+	if which == "principal" {
+		return "demasiadas conexiones de este usuario / too many connections for this user or token"
+	}
+	return "demasiadas conexiones desde esta dirección / too many connections from this address"
 }
 
 // parseRequest validates the query. Fiber's strings point into its request

@@ -39,6 +39,17 @@ const (
 	// while the hub's history still holds it. A private code rather than 1008
 	// or 1013, so clients can tell it apart from policy and overload closes.
 	CloseSlowConsumer = 4008
+	// CloseTooManyConnections (4029, like HTTP 429), reason "demasiadas
+	// conexiones … / too many … connections …": the connection would exceed
+	// HubOptions.MaxPerPrincipal or MaxPerIP. The handler refuses the
+	// upgrade with 429 when it can already tell; this close is for
+	// connections that raced past that check. Reconnect with backoff.
+	CloseTooManyConnections = 4029
+	// CloseBadSince (4400, like HTTP 400), reason "since no válido /
+	// invalid since: reconnect without since": since is not a position
+	// this hub's store makes (HubOptions.ValidSince). The client should
+	// forget it, connect without since and reload its state over HTTP.
+	CloseBadSince = 4400
 )
 
 // Message types the hub itself sends or understands, besides the change
@@ -73,6 +84,11 @@ const (
 	DefaultShutdownTimeout = 5 * time.Second
 	DefaultReadBufferSize  = 512
 	DefaultWriteBufferSize = 4096
+	// DefaultMaxPerPrincipal: a user's browser tabs, or one display token
+	// shared by a wall of screens, stay far below it.
+	DefaultMaxPerPrincipal = 50
+	// DefaultMaxPerIP: a control room behind one NAT address.
+	DefaultMaxPerIP = 200
 )
 
 // SnapshotFunc returns the current state a client asked for, as the data of a
@@ -115,6 +131,17 @@ type HubOptions struct {
 	// buffers (pooled) serve only its own rare control replies, and idle
 	// connections cost the read buffer only.
 	ReadBufferSize, WriteBufferSize int
+	// MaxPerPrincipal is the most connections open at once for one
+	// Identity.Principal, MaxPerIP for one client address. 0 takes the
+	// default, -1 means no cap. Over a cap the handler answers 429 before
+	// the upgrade, or a connection that raced past it is closed with
+	// CloseTooManyConnections.
+	MaxPerPrincipal, MaxPerIP int
+	// ValidSince reports whether since could be a position of the store
+	// (positions are opaque here). A connection whose since it rejects is
+	// closed with CloseBadSince instead of getting a snapshot. nil accepts
+	// every since.
+	ValidSince func(since string) bool
 }
 
 func (o HubOptions) withDefaults() HubOptions {
@@ -128,6 +155,16 @@ func (o HubOptions) withDefaults() HubOptions {
 			*v = d
 		}
 	}
+	capDef := func(v *int, d int) {
+		switch {
+		case *v == 0:
+			*v = d
+		case *v < 0:
+			*v = 0 // no cap
+		}
+	}
+	capDef(&o.MaxPerPrincipal, DefaultMaxPerPrincipal)
+	capDef(&o.MaxPerIP, DefaultMaxPerIP)
 	def(&o.History, DefaultHistory)
 	def(&o.SendQueue, DefaultSendQueue)
 	def(&o.ReadBufferSize, DefaultReadBufferSize)
@@ -149,11 +186,15 @@ type Stats struct {
 	Resumed   uint64 // connections resumed from history
 	Snapshots uint64 // snapshots sent
 	Resyncs   uint64 // broker subscriptions lost and renewed
+	Built     uint64 // snapshots built (one may be sent to many clients)
+	Refused   uint64 // connections refused or closed over a cap
+	BadSince  uint64 // connections closed for a since that is no position
 }
 
 type counters struct {
 	clients                                                         atomic.Int64
 	connected, dropped, sent, received, resumed, snapshots, resyncs atomic.Uint64
+	built, refused, badSince                                        atomic.Uint64
 }
 
 // Hub fans change notices from a Broker out to WebSocket clients, with
@@ -174,6 +215,11 @@ type Hub struct {
 	clients []*client
 	closed  bool
 	conns   sync.WaitGroup // one per registered client, done when its goroutines end
+	// Registered connections per Identity.Principal and per address.
+	perPrincipal, perIP map[string]int
+
+	snapMu sync.Mutex
+	snaps  map[snapKey]*snapEntry // the latest snapshot per filter
 
 	// Owned by the goroutine running Run.
 	run     []*entry        // the batch being dispatched
@@ -197,6 +243,10 @@ func NewHub(log zerolog.Logger, opts HubOptions) *Hub {
 		ctx:    ctx,
 		cancel: cancel,
 		ring:   newRing(opts.History),
+
+		perPrincipal: make(map[string]int),
+		perIP:        make(map[string]int),
+		snaps:        make(map[snapKey]*snapEntry),
 	}
 	h.ws = websocket.New(h.serve, websocket.Config{
 		ReadBufferSize:  opts.ReadBufferSize,
@@ -499,6 +549,11 @@ func (h *Hub) resync() {
 	}
 	n := len(h.clients)
 	h.mu.Unlock()
+	// Notices were lost: a snapshot built before may not hold them, and
+	// the seq, which counts only the notices received, cannot tell.
+	h.snapMu.Lock()
+	clear(h.snaps)
+	h.snapMu.Unlock()
 	h.stats.resyncs.Add(1)
 	h.log.Warn().Int("clients", n).Msg("history discarded after broker gap; clients sent to resume")
 }
@@ -528,12 +583,20 @@ func (h *Hub) pingLoop() {
 // register adds c to the fan-out and decides, under the same lock as the
 // history appends, what it gets first: so nothing is lost or repeated at the
 // seam between history and live messages.
-func (h *Hub) register(c *client) bool {
+func (h *Hub) register(c *client) registration {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
-		return false
+		return regClosed
 	}
+	if which := h.overCapLocked(c.req); which != "" {
+		c.overCap = which
+		return regOverCap
+	}
+	if p := c.req.identity.Principal; p != "" {
+		h.perPrincipal[p]++
+	}
+	h.perIP[c.req.ip]++
 	c.last = c.req.since
 	switch {
 	case c.req.since == "":
@@ -553,11 +616,45 @@ func (h *Hub) register(c *client) bool {
 	h.conns.Add(1)
 	h.stats.clients.Add(1)
 	h.stats.connected.Add(1)
-	return true
+	return regOK
+}
+
+// registration is what register decided.
+type registration int
+
+const (
+	regOK      registration = iota
+	regClosed               // the hub is closed
+	regOverCap              // over MaxPerPrincipal or MaxPerIP
+)
+
+// overCapLocked names the cap one more connection for r would exceed,
+// "principal" or "ip", or returns "". h.mu must be held.
+func (h *Hub) overCapLocked(r *request) string {
+	if p := r.identity.Principal; p != "" && h.opts.MaxPerPrincipal > 0 && h.perPrincipal[p] >= h.opts.MaxPerPrincipal {
+		return "principal"
+	}
+	if h.opts.MaxPerIP > 0 && h.perIP[r.ip] >= h.opts.MaxPerIP {
+		return "ip"
+	}
+	return ""
+}
+
+// decrement lowers m[k], deleting it at zero.
+func decrement(m map[string]int, k string) {
+	if n := m[k] - 1; n > 0 {
+		m[k] = n
+	} else {
+		delete(m, k)
+	}
 }
 
 func (h *Hub) unregister(c *client) {
 	h.mu.Lock()
+	if p := c.req.identity.Principal; p != "" {
+		decrement(h.perPrincipal, p)
+	}
+	decrement(h.perIP, c.req.ip)
 	last := len(h.clients) - 1
 	h.clients[c.idx] = h.clients[last]
 	h.clients[c.idx].idx = c.idx
@@ -652,5 +749,8 @@ func (h *Hub) Stats() Stats {
 		Resumed:   h.stats.resumed.Load(),
 		Snapshots: h.stats.snapshots.Load(),
 		Resyncs:   h.stats.resyncs.Load(),
+		Built:     h.stats.built.Load(),
+		Refused:   h.stats.refused.Load(),
+		BadSince:  h.stats.badSince.Load(),
 	}
 }

@@ -113,3 +113,43 @@ func TestResumeReasonFitsACloseFrame(t *testing.T) {
 		t.Errorf("got %q (%d bytes), want it shortened to fit %d", got, len(got), maxCloseReason)
 	}
 }
+
+// FuzzParseRequest: the GET /ws query parser never panics, and what it
+// accepts is within its limits (the seed corpus runs in every go test).
+func FuzzParseRequest(f *testing.F) {
+	for _, s := range [][3]string{
+		{"", "", ""}, {"alerts,log", "05101,05109", "42"}, {"alerts", "", "12-11"},
+		{"nope", "", ""}, {"", "5101", ""}, {"", "", "x"}, {"", "", "a b"},
+		{"", "", strings.Repeat("9", MaxSinceLength+1)}, {" , ", ",,", "\x00"},
+	} {
+		f.Add(s[0], s[1], s[2])
+	}
+	f.Fuzz(func(t *testing.T, topics, comunas, since string) {
+		r, err := parseRequest(topics, comunas, since)
+		if err != nil {
+			return
+		}
+		if r.topics == 0 || len(r.topicNames) == 0 {
+			t.Fatalf("accepted %q with no topic", topics)
+		}
+		if len(r.comunas) > MaxComunas || !slices.IsSorted(r.comunas) {
+			t.Fatalf("comunas %v: more than %d or unsorted", r.comunas, MaxComunas)
+		}
+		for _, c := range r.comunas {
+			if !isCUT(c) {
+				t.Fatalf("accepted comuna %q", c)
+			}
+		}
+		if len(r.since) > MaxSinceLength || strings.ContainsFunc(r.since, func(c rune) bool { return c <= ' ' || c > '~' }) {
+			t.Fatalf("accepted since %q", r.since)
+		}
+	})
+}
+
+func TestRefusalReasonsFitACloseFrame(t *testing.T) {
+	for _, r := range []string{tooManyReason("principal"), tooManyReason("ip"), badSinceReason} {
+		if len(r) > maxCloseReason {
+			t.Errorf("%q: %d bytes, at most %d", r, len(r), maxCloseReason)
+		}
+	}
+}
