@@ -55,7 +55,8 @@ type Config struct {
 	Live liveHub
 	// Auth logs people in and authenticates requests (auth.Service).
 	Auth authService
-	// SecureCookies marks the session cookie Secure (behind HTTPS).
+	// SecureCookies marks the session cookie Secure and sends
+	// Strict-Transport-Security on every answer: the hub is behind HTTPS.
 	SecureCookies bool
 	// PasswordParams hashes new passwords; zero means auth.DefaultParams.
 	PasswordParams auth.Params
@@ -126,6 +127,7 @@ func (s *Server) routes() {
 	if s.cfg.Live != nil {
 		a.Get("/ws", s.cfg.Live.Handler(s.identifyWS))
 	}
+	a.Use("/api", apiHeaders)
 	a.Post("/api/auth/login", s.login)
 	api := a.Group("/api", s.authenticate)
 	api.Post("/auth/logout", s.logout)
@@ -183,6 +185,9 @@ func (s *Server) requestContext(c *fiber.Ctx) error {
 	}
 	c.Locals(localRequestID, id)
 	c.Set(fiber.HeaderXRequestID, id)
+	if s.cfg.SecureCookies {
+		c.Set(fiber.HeaderStrictTransportSecurity, hstsValue)
+	}
 	l := s.log.With().Str("request_id", id).Logger()
 	c.SetUserContext(l.WithContext(c.UserContext()))
 	start := time.Now()
