@@ -1,6 +1,7 @@
 package web
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -69,6 +70,58 @@ func TestAPIAnswersAreNotStoredNorSniffed(t *testing.T) {
 		for _, path := range []string{"/api/alerts", "/", "/healthz"} {
 			if got := secure.do(t, "GET", path, nil, "").header.Get("Strict-Transport-Security"); got != hstsValue {
 				t.Errorf("%s: got %q, want %q", path, got, hstsValue)
+			}
+		}
+	})
+}
+
+// Issue 14, item 12: bytes that are not text never reach the domain as
+// U+FFFD, control characters and dates no one means are field errors.
+func TestTextThatIsNotTextIsRefused(t *testing.T) {
+	h := newTestHub(t)
+	h.as = "ana"
+	tests := []struct {
+		name, method, path, headers, body string
+		wantStatus                        int
+		wantField                         string
+	}{
+		{"invalid UTF-8 in the body", "POST", "/api/log", "", "{\"text\":\"Sin \xff novedad\"}", 400, ""},
+		{"truncated UTF-8 sequence", "POST", "/api/log", "", "{\"text\":\"Quilpu\xc3\"}", 400, ""},
+		{"lone high surrogate escape", "POST", "/api/log", "", `{"text":"Sin \ud800 novedad"}`, 400, ""},
+		{"lone low surrogate escape", "POST", "/api/log", "", `{"text":"Sin \udc00 novedad"}`, 400, ""},
+		{"escaped NUL", "POST", "/api/log", "", `{"text":"Sin\u0000novedad"}`, 422, "text"},
+		{"escaped escape character", "POST", "/api/log", "", `{"text":"\u001b[2J"}`, 422, "text"},
+		{"line break in an alert title", "POST", "/api/alerts", "", `{"hazard":"incendio_forestal","level":"amarilla","title":"Incendio\nQuilpué","comunas":["05801"]}`, 422, "title"},
+		{"novedad on 0000-01-01", "POST", "/api/log", "", `{"date":"0000-01-01","text":"x"}`, 400, "date"},
+		{"novedad on 9999-12-31", "POST", "/api/log", "", `{"date":"9999-12-31","text":"x"}`, 400, "date"},
+		{"shift on 9999-12-31", "PUT", "/api/shifts/9999-12-31/noche", "*", `{"start":"20:00","end":"08:00","lead":"Felipe"}`, 400, "date"},
+		{"shift on 0000-01-01", "PUT", "/api/shifts/0000-01-01/noche", "*", `{"start":"20:00","end":"08:00","lead":"Felipe"}`, 400, "date"},
+		{"a real surrogate pair and lines pass", "POST", "/api/log", "", `{"text":"Ronda \ud83d\udd25\nsin novedad \\ud800"}`, 201, ""},
+		{"accents pass", "POST", "/api/log", "", `{"text":"Quilpué: señal débil, ñandú"}`, 201, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var hdr map[string]string
+			if tt.headers != "" {
+				hdr = map[string]string{"If-None-Match": tt.headers}
+			}
+			r := h.do(t, tt.method, tt.path, hdr, tt.body)
+			if r.status != tt.wantStatus {
+				t.Fatalf("got %d, want %d: %s", r.status, tt.wantStatus, r.raw)
+			}
+			if tt.wantField != "" {
+				f, _ := r.body["fields"].(map[string]any)
+				if f[tt.wantField] == nil {
+					t.Errorf("got %s, want a message for %s", r.raw, tt.wantField)
+				}
+			}
+		})
+	}
+	t.Run("nothing refused was stored", func(t *testing.T) {
+		r := h.do(t, "GET", "/api/log", nil, "")
+		for _, bad := range []string{"\ufffd", "0000-", "9999-"} {
+			if strings.Contains(r.raw, bad) {
+				t.Errorf("log holds %q: %s", bad, r.raw)
 			}
 		}
 	})

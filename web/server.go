@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
@@ -230,7 +231,7 @@ func (s *Server) dateParam(v string) (string, error) {
 		return s.today(), nil
 	}
 	if !domain.ValidDate(v) {
-		return "", &errBadRequest{detail: "fecha no válida", fields: map[string]string{"date": "use AAAA-MM-DD"}}
+		return "", &errBadRequest{detail: "fecha no válida", fields: map[string]string{"date": domain.DateProblem(v)}}
 	}
 	return v, nil
 }
@@ -244,6 +245,15 @@ func decodeBody(c *fiber.Ctx, dst any) error {
 	body := c.Body()
 	if len(body) == 0 {
 		return &errBadRequest{detail: "falta el cuerpo JSON"}
+	}
+	// encoding/json would turn invalid UTF-8 and lone surrogate escapes
+	// into U+FFFD without a word, and the domain would store the
+	// replacement as if the client had written it.
+	if !utf8.Valid(body) {
+		return &errBadRequest{detail: "el cuerpo no es texto UTF-8 válido"}
+	}
+	if off := loneSurrogate(body); off >= 0 {
+		return &errBadRequest{detail: fmt.Sprintf("escape \\u de un sustituto UTF-16 sin pareja cerca del byte %d", off)}
 	}
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.DisallowUnknownFields()
@@ -265,6 +275,65 @@ func decodeBody(c *fiber.Ctx, dst any) error {
 		return &errBadRequest{detail: "se esperaba un único objeto JSON"}
 	}
 	return nil
+}
+
+// loneSurrogate returns the offset of the first \uD800–\uDFFF escape in a
+// JSON string of body that is not a high surrogate followed by a low one,
+// or -1. It only scans: the decoder still judges the syntax.
+func loneSurrogate(body []byte) int {
+	inString := false
+	for i := 0; i < len(body); i++ {
+		b := body[i]
+		if !inString {
+			inString = b == '"'
+			continue
+		}
+		switch b {
+		case '"':
+			inString = false
+		case '\\':
+			if i+1 < len(body) && body[i+1] == 'u' {
+				r, ok := hex4(body, i+2)
+				switch {
+				case !ok:
+				case r >= 0xd800 && r < 0xdc00:
+					low, ok := rune(0), false
+					if i+7 < len(body) && body[i+6] == '\\' && body[i+7] == 'u' {
+						low, ok = hex4(body, i+8)
+					}
+					if !ok || low < 0xdc00 || low > 0xdfff {
+						return i
+					}
+					i += 6 // the low half is checked here, skip it
+				case r >= 0xdc00 && r <= 0xdfff:
+					return i
+				}
+			}
+			i++ // the escaped character
+		}
+	}
+	return -1
+}
+
+// hex4 reads four hexadecimal digits at body[at:].
+func hex4(body []byte, at int) (rune, bool) {
+	if at+4 > len(body) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range body[at : at+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
 }
 
 func jsonKind(k string) string {
