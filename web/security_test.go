@@ -126,3 +126,48 @@ func TestTextThatIsNotTextIsRefused(t *testing.T) {
 		}
 	})
 }
+
+// Issue 14, item 13: a client's X-Request-Id must not become the
+// correlation ID in the permanent audit trail.
+func TestClientRequestIDIsNotTheCorrelationID(t *testing.T) {
+	h := newTestHub(t)
+	h.as = "admin"
+	const forged = "00000000-0000-4000-8000-000000000001"
+	r := h.do(t, "POST", "/api/log", map[string]string{"X-Request-Id": forged}, `{"text":"Ronda sin novedad"}`)
+	if r.status != 201 {
+		t.Fatalf("add: got %d %s", r.status, r.raw)
+	}
+	ours := r.header.Get("X-Request-Id")
+	if ours == "" || ours == forged {
+		t.Errorf("X-Request-Id: got %q, want the server's own", ours)
+	}
+	if got := r.header.Get("X-Client-Request-Id"); got != forged {
+		t.Errorf("X-Client-Request-Id: got %q, want %q", got, forged)
+	}
+
+	stream := h.do(t, "GET", "/api/streams/log-2026-01-15", nil, "")
+	events, _ := stream.body["events"].([]any)
+	if stream.status != 200 || len(events) == 0 {
+		t.Fatalf("stream: got %d %s", stream.status, stream.raw)
+	}
+	last, _ := events[len(events)-1].(map[string]any)
+	if got := last["correlation_id"]; got != ours {
+		t.Errorf("correlation_id: got %v, want the server's request ID %q", got, ours)
+	}
+	audit := h.do(t, "GET", "/api/audit", nil, "")
+	if strings.Contains(stream.raw, forged) || strings.Contains(audit.raw, forged) {
+		t.Errorf("the client's id reached the trail")
+	}
+
+	t.Run("an ill-formed client id is neither echoed nor kept", func(t *testing.T) {
+		for _, bad := range []string{"a b", "x\"><script>", strings.Repeat("a", 65), "ñandú"} {
+			r := h.do(t, "GET", "/api/auth/me", map[string]string{"X-Request-Id": bad}, "")
+			if got := r.header.Get("X-Client-Request-Id"); got != "" {
+				t.Errorf("%q: echoed as %q", bad, got)
+			}
+			if got := r.header.Get("X-Request-Id"); got == bad || len(got) != 36 {
+				t.Errorf("%q: X-Request-Id %q, want a UUID of ours", bad, got)
+			}
+		}
+	})
+}

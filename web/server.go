@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -178,18 +179,36 @@ func (s *Server) routes() {
 	s.mountUI()
 }
 
-// requestContext gives every request an ID and a logger carrying it.
+// HeaderClientRequestID echoes the X-Request-Id a client sent, when it is
+// well formed (clientRequestID).
+const HeaderClientRequestID = "X-Client-Request-Id"
+
+// clientRequestIDPattern is what a client's X-Request-Id must look like to
+// be logged and echoed: short, and nothing a log reader or a header could
+// misread.
+var clientRequestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// requestContext gives every request an ID and a logger carrying it. The
+// ID is always the server's own (a UUID): it becomes the correlation ID of
+// the events the request appends, in the permanent audit trail, so a client
+// must not choose it (to forge a link between its writes and someone
+// else's, or to fill the trail with text). A client's own X-Request-Id, if
+// well formed, is only logged as client_request_id and echoed in
+// X-Client-Request-Id, so the client can still find its request in our
+// logs; X-Request-Id in the answer is ours.
 func (s *Server) requestContext(c *fiber.Ctx) error {
-	id := c.Get(fiber.HeaderXRequestID)
-	if id == "" || len(id) > 64 {
-		id = uuid.NewString()
-	}
+	id := uuid.NewString()
 	c.Locals(localRequestID, id)
 	c.Set(fiber.HeaderXRequestID, id)
 	if s.cfg.SecureCookies {
 		c.Set(fiber.HeaderStrictTransportSecurity, hstsValue)
 	}
-	l := s.log.With().Str("request_id", id).Logger()
+	lc := s.log.With().Str("request_id", id)
+	if cid := c.Get(fiber.HeaderXRequestID); clientRequestIDPattern.MatchString(cid) {
+		c.Set(HeaderClientRequestID, cid)
+		lc = lc.Str("client_request_id", cid)
+	}
+	l := lc.Logger()
 	c.SetUserContext(l.WithContext(c.UserContext()))
 	start := time.Now()
 	err := c.Next()
