@@ -1,6 +1,7 @@
 package web
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -168,6 +169,111 @@ func TestClientRequestIDIsNotTheCorrelationID(t *testing.T) {
 			if got := r.header.Get("X-Request-Id"); got == bad || len(got) != 36 {
 				t.Errorf("%q: X-Request-Id %q, want a UUID of ours", bad, got)
 			}
+		}
+	})
+}
+
+// Issue 14, item 11: weak passwords are refused, and every user can change
+// their own password, giving the current one.
+func TestPasswordPolicyAndOwnPasswordChange(t *testing.T) {
+	h := newTestHub(t)
+	h.addUser(t, "vera", "viewer")
+
+	t.Run("weak passwords for a new user", func(t *testing.T) {
+		h.as = "admin"
+		for _, pw := range []string{"1234567890", "password12", "password1234", "123456789012", "Qwertyuiop123"} {
+			r := h.do(t, "POST", "/api/users", nil, `{"username":"nuevo","role":"viewer","password":"`+pw+`"}`)
+			f, _ := r.body["fields"].(map[string]any)
+			if r.status != 422 || f["password"] == nil {
+				t.Errorf("%q: got %d %s, want 422 on password", pw, r.status, r.raw)
+			}
+		}
+		r := h.do(t, "POST", "/api/users", nil, `{"username":"nuevo","role":"viewer","password":"password1234"}`)
+		if f, _ := r.body["fields"].(map[string]any); !strings.Contains(f["password"].(string), "demasiado común") {
+			t.Errorf("got %s, want contraseña demasiado común", r.raw)
+		}
+	})
+
+	const newPassword = "faro de punta angeles"
+	tests := []struct {
+		name, as, body string
+		headers        map[string]string
+		wantStatus     int
+		wantField      string
+	}{
+		{"anonymous", "", `{"old_password":"` + testPassword + `","new_password":"` + newPassword + `"}`, nil, 401, ""},
+		{"wrong current password", "vera", `{"old_password":"no es la clave","new_password":"` + newPassword + `"}`, nil, 422, "old_password"},
+		{"missing current password", "vera", `{"new_password":"` + newPassword + `"}`, nil, 422, "old_password"},
+		{"too short", "vera", `{"old_password":"` + testPassword + `","new_password":"corta"}`, nil, 422, "new_password"},
+		{"too common", "vera", `{"old_password":"` + testPassword + `","new_password":"Password2026!"}`, nil, 422, "new_password"},
+		{"the same again", "vera", `{"old_password":"` + testPassword + `","new_password":"` + testPassword + `"}`, nil, 422, "new_password"},
+		{"unknown field", "vera", `{"old_password":"x","password":"y"}`, nil, 400, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h.as = tt.as
+			r := h.do(t, "POST", "/api/auth/password", tt.headers, tt.body)
+			if r.status != tt.wantStatus {
+				t.Fatalf("got %d, want %d: %s", r.status, tt.wantStatus, r.raw)
+			}
+			if tt.wantField != "" {
+				if f, _ := r.body["fields"].(map[string]any); f[tt.wantField] == nil {
+					t.Errorf("got %s, want a message for %s", r.raw, tt.wantField)
+				}
+			}
+		})
+	}
+
+	t.Run("a token cannot change its creator's password", func(t *testing.T) {
+		h.as = "admin"
+		tok := h.do(t, "POST", "/api/tokens", nil, `{"name":"script","role":"viewer","expires_in":"1h"}`)
+		if tok.status != 201 {
+			t.Fatalf("token: got %d %s", tok.status, tok.raw)
+		}
+		h.as = ""
+		r := h.do(t, "POST", "/api/auth/password", map[string]string{"Authorization": "Bearer " + tok.body["token"].(string)},
+			`{"old_password":"`+testPassword+`","new_password":"`+newPassword+`"}`)
+		if r.status != 403 {
+			t.Errorf("got %d, want 403: %s", r.status, r.raw)
+		}
+	})
+
+	t.Run("a viewer changes their own password", func(t *testing.T) {
+		h.as = "vera"
+		old := h.cookies["vera"]
+		other := h.login(t, "vera", testPassword) // another browser, perhaps not theirs
+		r := h.do(t, "POST", "/api/auth/password", nil, `{"old_password":"`+testPassword+`","new_password":"`+newPassword+`"}`)
+		if r.status != 204 {
+			t.Fatalf("got %d, want 204: %s", r.status, r.raw)
+		}
+		var fresh string
+		for _, c := range (&http.Response{Header: r.header}).Cookies() {
+			if c.Name == SessionCookie {
+				fresh = c.Value
+			}
+		}
+		if fresh == "" || fresh == old {
+			t.Fatalf("want a fresh session cookie, got %q", fresh)
+		}
+		for name, cookie := range map[string]string{"the old session": old, "the other browser": other} {
+			h.cookies["vera"] = cookie
+			if r := h.do(t, "GET", "/api/auth/me", nil, ""); r.status != 401 {
+				t.Errorf("%s: got %d, want 401", name, r.status)
+			}
+		}
+		h.cookies["vera"] = fresh
+		if r := h.do(t, "GET", "/api/auth/me", nil, ""); r.status != 200 {
+			t.Errorf("the fresh session: got %d, want 200", r.status)
+		}
+		h.login(t, "vera", newPassword)
+		req := h.do(t, "POST", "/api/auth/login", nil, `{"username":"vera","password":"`+testPassword+`"}`)
+		if req.status != 401 {
+			t.Errorf("login with the old password: got %d, want 401", req.status)
+		}
+		h.as = "admin"
+		audit := h.do(t, "GET", "/api/audit", nil, "")
+		if audit.status != 200 || strings.Contains(audit.raw, newPassword) {
+			t.Error("the new password reached the audit")
 		}
 	})
 }

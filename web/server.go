@@ -134,6 +134,7 @@ func (s *Server) routes() {
 	api := a.Group("/api", s.authenticate)
 	api.Post("/auth/logout", s.logout)
 	api.Get("/auth/me", s.getMe)
+	api.Post("/auth/password", s.changeOwnPassword)
 	api.Get("/users", s.listUsers)
 	api.Post("/users", s.createUser)
 	api.Patch("/users/:id", s.editUser)
