@@ -181,7 +181,7 @@ func (s *Server) routes() {
 }
 
 // HeaderClientRequestID echoes the X-Request-Id a client sent, when it is
-// well formed (clientRequestID).
+// well formed (clientRequestIDPattern); it is never stored.
 const HeaderClientRequestID = "X-Client-Request-Id"
 
 // clientRequestIDPattern is what a client's X-Request-Id must look like to
