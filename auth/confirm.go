@@ -24,15 +24,21 @@ func (s *Service) ConfirmPassword(ctx context.Context, username, password string
 	if !ok {
 		return &ThrottledError{RetryAfter: after}
 	}
+	// Counted before the hash, and cleared only by the right password, so
+	// guesses sent at once are each counted by the time they are hashed.
+	// (Allow and Fail are still two calls: two guesses can both pass Allow.)
+	if err := s.limiter.Fail(ctx, key); err != nil {
+		return fmt.Errorf("confirm password: throttle %s: %w", key, err)
+	}
 	_, match, err := s.check(ctx, username, password)
 	if err != nil {
 		return err
 	}
 	if !match {
-		if err := s.limiter.Fail(ctx, key); err != nil {
-			return fmt.Errorf("confirm password: throttle %s: %w", key, err)
-		}
 		return ErrInvalidCredentials
+	}
+	if err := s.limiter.Reset(ctx, key); err != nil {
+		return fmt.Errorf("confirm password: throttle %s: %w", key, err)
 	}
 	return nil
 }

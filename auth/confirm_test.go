@@ -36,3 +36,25 @@ func TestConfirmPassword(t *testing.T) {
 		}
 	})
 }
+
+// Every attempt is counted before it is hashed, and only the right
+// password clears the count: a person who mistypes a few times is not
+// locked out once they get it right.
+func TestConfirmPasswordCountsBeforeHashing(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	// Sequentially first: each wrong guess counts once.
+	for range 4 {
+		_ = f.svc.ConfirmPassword(ctx, "oscar", "otra-cosa-larga")
+	}
+	if err := f.svc.ConfirmPassword(ctx, "oscar", password); err != nil {
+		t.Fatalf("right password after four guesses: got %v", err)
+	}
+	// The right one cleared them: four more guesses do not lock.
+	for range 4 {
+		_ = f.svc.ConfirmPassword(ctx, "oscar", "otra-cosa-larga")
+	}
+	if err := f.svc.ConfirmPassword(ctx, "oscar", password); err != nil {
+		t.Fatalf("right password after a reset and four guesses: got %v", err)
+	}
+}
