@@ -14,8 +14,11 @@
 //
 // The contract suites every adapter runs live in package sessiontest.
 // Service ties the ports together for the web layer (login, logout,
-// authenticate a cookie or a bearer token, mint tokens without privilege
-// escalation).
+// authenticate a cookie or a bearer token, confirm the current password
+// before a change, mint tokens without privilege escalation).
+//
+// The password policy (ValidatePassword) asks for 12 characters and refuses
+// the common passwords embedded from common_passwords.txt (CommonPassword).
 //
 // Service remembers, for a short time (ServiceConfig.CacheTTL, 1 s by
 // default), the sessions and tokens its stores confirmed, so that a burst

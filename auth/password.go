@@ -16,7 +16,7 @@ import (
 // Password policy limits, in characters (Unicode code points).
 const (
 	// MinPasswordLen is the shortest password ValidatePassword accepts.
-	MinPasswordLen = 10
+	MinPasswordLen = 12
 	// MaxPasswordLen is the longest password ValidatePassword accepts. The
 	// cap keeps request bodies small; argon2 itself does not care.
 	MaxPasswordLen = 256
@@ -26,10 +26,11 @@ const (
 // unwrapped, so the web layer can branch with errors.Is and show its own
 // (Spanish) text.
 var (
-	ErrPasswordTooShort   = errors.New("password is shorter than 10 characters")
+	ErrPasswordTooShort   = errors.New("password is shorter than 12 characters")
 	ErrPasswordTooLong    = errors.New("password is longer than 256 characters")
 	ErrPasswordRepetitive = errors.New("password repeats a single character")
 	ErrPasswordEncoding   = errors.New("password is not valid UTF-8")
+	ErrPasswordCommon     = errors.New("password is too common")
 )
 
 // ErrMalformedHash is matched by every error from ParseHash and
@@ -38,9 +39,10 @@ var (
 var ErrMalformedHash = errors.New("malformed password hash")
 
 // ValidatePassword checks a new password against the policy: valid UTF-8,
-// MinPasswordLen to MaxPasswordLen characters, and not one character
-// repeated. It is for setting a password, never for logging in: a login
-// must only ever compare against the stored hash.
+// MinPasswordLen to MaxPasswordLen characters, not one character repeated,
+// and not a common password (CommonPassword). It is for setting a
+// password, never for logging in: a login must only ever compare against
+// the stored hash.
 func ValidatePassword(pw string) error {
 	if !utf8.ValidString(pw) {
 		return ErrPasswordEncoding
@@ -53,12 +55,13 @@ func ValidatePassword(pw string) error {
 		return ErrPasswordTooLong
 	}
 	first, _ := utf8.DecodeRuneInString(pw)
-	for _, r := range pw {
-		if r != first {
-			return nil
-		}
+	if strings.Trim(pw, string(first)) == "" {
+		return ErrPasswordRepetitive
 	}
-	return ErrPasswordRepetitive
+	if CommonPassword(pw) {
+		return ErrPasswordCommon
+	}
+	return nil
 }
 
 // Params are argon2id cost parameters. The zero value is not usable; start

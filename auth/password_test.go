@@ -15,17 +15,31 @@ func TestValidatePassword(t *testing.T) {
 		want error
 	}{
 		{"ok", "marejadas-2026", nil},
-		{"exactly ten", "abcdefghij", nil},
-		{"ten multibyte characters", "ñáéíóúüçøå", nil},
+		{"exactly twelve", "marea-de-sal", nil},
+		{"twelve multibyte characters", "ñáéíóúüçøåxz", nil},
 		{"empty", "", auth.ErrPasswordTooShort},
-		{"nine", "abcdefghi", auth.ErrPasswordTooShort},
-		{"nine multibyte characters are eighteen bytes but too short", "ñññññññña", auth.ErrPasswordTooShort},
+		{"eleven", "marea-de-so", auth.ErrPasswordTooShort},
+		{"ten, once enough", "abcdefghij", auth.ErrPasswordTooShort},
+		{"eleven multibyte characters are 22 bytes but too short", "ñññññññññña", auth.ErrPasswordTooShort},
+		// Issue 14, item 11: these were accepted.
+		{"1234567890", "1234567890", auth.ErrPasswordTooShort},
+		{"password12", "password12", auth.ErrPasswordTooShort},
+		{"a common password padded to twelve", "password1234", auth.ErrPasswordCommon},
+		{"a digit sequence of twelve", "123456789012", auth.ErrPasswordCommon},
+		{"a keyboard walk", "1qaz2wsx3edc", auth.ErrPasswordCommon},
+		{"common in another case", "QWERTYUIOPAS", auth.ErrPasswordCommon},
+		{"a common word with a year and a symbol", "Dragon2024!!", auth.ErrPasswordCommon},
+		{"padded before and after", "!!Superman2026", auth.ErrPasswordCommon},
+		{"Spanish", "Contraseña2026", auth.ErrPasswordCommon},
+		{"the system's own name", "Senapred2026!", auth.ErrPasswordCommon},
+		{"a long common one as it is", "LeaveMeAlone", auth.ErrPasswordCommon},
+		{"common words inside a longer phrase pass", "dragon y superman en la playa", nil},
 		{"max", strings.Repeat("ab", auth.MaxPasswordLen/2), nil},
 		{"too long", strings.Repeat("ab", auth.MaxPasswordLen/2) + "c", auth.ErrPasswordTooLong},
 		{"one character repeated", "aaaaaaaaaaaa", auth.ErrPasswordRepetitive},
 		{"one multibyte character repeated", strings.Repeat("ñ", 12), auth.ErrPasswordRepetitive},
 		{"spaces only", strings.Repeat(" ", 12), auth.ErrPasswordRepetitive},
-		{"invalid utf-8", "abcdefghij\xff", auth.ErrPasswordEncoding},
+		{"invalid utf-8", "abcdefghijkl\xff", auth.ErrPasswordEncoding},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -33,6 +47,20 @@ func TestValidatePassword(t *testing.T) {
 				t.Errorf("got %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// The demo users', the Makefile's and the tests' passwords must pass the
+// policy, or the demo and the tests would fail at their first user.
+func TestKnownPasswordsPassThePolicy(t *testing.T) {
+	for _, pw := range []string{
+		"vigia-admin-demo", "operador-demo", "supervisor-demo", "visor-demo-2026", // Makefile, cmd/hub/demo.go
+		"una clave larga", "clave de prueba larga", "una clave larga de prueba", "una clave de operadora",
+		"una clave larga para medir", "otra clave larga", "marejadas-2026", "correct horse battery",
+	} {
+		if err := auth.ValidatePassword(pw); err != nil {
+			t.Errorf("%q: %v", pw, err)
+		}
 	}
 }
 

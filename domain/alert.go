@@ -222,17 +222,53 @@ const (
 	MaxResolution  = 120
 )
 
+// checkText checks a one-line text field (a title, a name): trimmed, at
+// most max characters, valid UTF-8 and no control characters at all (NUL,
+// tab, line breaks, DEL). It returns the trimmed value.
 func checkText(fe fieldErrors, field, value string, required bool, max int) string {
+	return checkFreeText(fe, field, value, required, max, false)
+}
+
+// checkLines checks a multi-line text field (a description, a novedad, a
+// reason) as checkText does, except that it allows tabs and line breaks
+// (\t, \n, \r).
+func checkLines(fe fieldErrors, field, value string, required bool, max int) string {
+	return checkFreeText(fe, field, value, required, max, true)
+}
+
+func checkFreeText(fe fieldErrors, field, value string, required bool, max int, lines bool) string {
 	v := strings.TrimSpace(value)
 	switch {
+	case !utf8.ValidString(v):
+		fe.add(field, "contiene bytes que no son texto UTF-8 válido")
+	case hasControl(v, lines):
+		if lines {
+			fe.add(field, "contiene caracteres de control no permitidos (solo se admiten saltos de línea y tabulaciones)")
+		} else {
+			fe.add(field, "contiene caracteres de control o saltos de línea no permitidos")
+		}
 	case required && v == "":
 		fe.add(field, "es obligatorio")
 	case utf8.RuneCountInString(v) > max:
 		fe.add(field, "es demasiado largo (máximo "+itoa(max)+" caracteres)")
-	case !utf8.ValidString(v):
-		fe.add(field, "contiene caracteres no válidos")
 	}
 	return v
+}
+
+// hasControl reports whether s holds a C0 control character (NUL
+// included), DEL or a C1 control character; with lines, \t, \n and \r
+// are allowed. U+FFFD is ordinary text here: invalid UTF-8 in a request is
+// refused where the body is read, before a decoder replaces it.
+func hasControl(s string, lines bool) bool {
+	for _, r := range s {
+		if lines && (r == '\t' || r == '\n' || r == '\r') {
+			continue
+		}
+		if r < 0x20 || (r >= 0x7f && r < 0xa0) {
+			return true
+		}
+	}
+	return false
 }
 
 func itoa(n int) string {
@@ -395,7 +431,7 @@ func (a *Alert) declare(c DeclareAlert) ([]Event, error) {
 		fe.add("level", "nivel desconocido: use temprana_preventiva, amarilla o roja")
 	}
 	title := checkText(fe, "title", c.Title, true, MaxTitle)
-	desc := checkText(fe, "description", c.Description, false, MaxDescription)
+	desc := checkLines(fe, "description", c.Description, false, MaxDescription)
 	res := checkText(fe, "resolution", c.Resolution, false, MaxResolution)
 	scope, err := NormalizeScope(c.Scope)
 	if ve, ok := err.(*ValidationError); ok {
@@ -428,7 +464,7 @@ func (a *Alert) edit(c EditAlert) ([]Event, error) {
 		return nil, err
 	}
 	fe := fieldErrors{}
-	reason := checkText(fe, "reason", c.Reason, false, MaxReason)
+	reason := checkLines(fe, "reason", c.Reason, false, MaxReason)
 	var out []Event
 	if c.Level != nil {
 		if !c.Level.Valid() {
@@ -470,7 +506,7 @@ func (a *Alert) edit(c EditAlert) ([]Event, error) {
 			title = checkText(fe, "title", *c.Title, true, MaxTitle)
 		}
 		if c.Description != nil {
-			desc = checkText(fe, "description", *c.Description, false, MaxDescription)
+			desc = checkLines(fe, "description", *c.Description, false, MaxDescription)
 		}
 		if c.Resolution != nil {
 			res = checkText(fe, "resolution", *c.Resolution, false, MaxResolution)
@@ -490,7 +526,7 @@ func (a *Alert) cancel(c CancelAlert) ([]Event, error) {
 		return nil, err
 	}
 	fe := fieldErrors{}
-	reason := checkText(fe, "reason", c.Reason, false, MaxReason)
+	reason := checkLines(fe, "reason", c.Reason, false, MaxReason)
 	if err := fe.err(); err != nil {
 		return nil, err
 	}

@@ -170,14 +170,12 @@ func (i *Informe) Decide(c Command) ([]Event, error) {
 		return nil, nil // the same file again: already recorded
 	}
 	fe := fieldErrors{}
-	if !ValidDate(rc.Header.Date) {
-		fe.add("date", "fecha no válida: use AAAA-MM-DD")
-	}
+	checkDate(fe, "date", rc.Header.Date)
 	h := rc.Header
 	h.Title = checkText(fe, "title", h.Title, true, MaxTitle)
 	h.Number = checkText(fe, "number", h.Number, false, 40)
 	h.Source = checkText(fe, "source", h.Source, true, 80)
-	h.Summary = checkText(fe, "summary", h.Summary, false, MaxDescription)
+	h.Summary = checkLines(fe, "summary", h.Summary, false, MaxDescription)
 	ed := rc.Edition
 	checkEdition(fe, &ed)
 	if err := fe.err(); err != nil {
@@ -196,8 +194,8 @@ func (i *Informe) decideItem(c DecideItem) ([]Event, error) {
 	}
 	fe := fieldErrors{}
 	d.ItemID = checkText(fe, "item", d.ItemID, true, 80)
-	d.Summary = checkText(fe, "summary", d.Summary, false, MaxDescription)
-	d.Reason = checkText(fe, "reason", d.Reason, !d.Accepted, MaxReason)
+	d.Summary = checkLines(fe, "summary", d.Summary, false, MaxDescription)
+	d.Reason = checkLines(fe, "reason", d.Reason, !d.Accepted, MaxReason)
 	if err := fe.err(); err != nil {
 		return nil, err
 	}

@@ -170,9 +170,7 @@ func (l *Log) Decide(c Command) ([]Event, error) {
 		if c.EntryID == "" {
 			fe.add("id", "es obligatorio")
 		}
-		if !ValidDate(c.Date) {
-			fe.add("date", "fecha no válida: use AAAA-MM-DD")
-		}
+		checkDate(fe, "date", c.Date)
 		cat := c.Category
 		if cat == "" {
 			cat = CategoryNovedad
@@ -180,7 +178,7 @@ func (l *Log) Decide(c Command) ([]Event, error) {
 		if !cat.Valid() {
 			fe.add("category", "categoría desconocida")
 		}
-		text := checkText(fe, "text", c.Text, true, MaxLogText)
+		text := checkLines(fe, "text", c.Text, true, MaxLogText)
 		comunas := normalizeComunas(fe, c.Comunas)
 		if err := fe.err(); err != nil {
 			return nil, err
@@ -202,8 +200,8 @@ func (l *Log) Decide(c Command) ([]Event, error) {
 				fe.add("category", "categoría desconocida")
 			}
 		}
-		text := checkText(fe, "text", c.Text, true, MaxLogText)
-		reason := checkText(fe, "reason", c.Reason, false, MaxReason)
+		text := checkLines(fe, "text", c.Text, true, MaxLogText)
+		reason := checkLines(fe, "reason", c.Reason, false, MaxReason)
 		comunas := cur.Comunas
 		if c.Comunas != nil {
 			comunas = normalizeComunas(fe, *c.Comunas)

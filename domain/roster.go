@@ -111,13 +111,42 @@ var (
 // MaxPeople is the most people one shift may list.
 const MaxPeople = 20
 
-// ValidDate reports whether s is a real calendar date written YYYY-MM-DD.
-func ValidDate(s string) bool {
+// The dates the hub accepts (log entries, shifts, informes, the dates of
+// queries). The domain has no clock, so the range cannot be "a few years
+// around today": it is fixed, wide enough for any real operation of the
+// centre (nothing it holds predates 2000) and narrow enough to refuse typing
+// slips and probes such as 0000-01-01 or 9999-12-31, which would otherwise
+// become streams and days of the informe for good.
+const (
+	MinDate = "2000-01-01"
+	MaxDate = "2099-12-31"
+)
+
+// ValidDate reports whether s is a real calendar date written YYYY-MM-DD,
+// from MinDate to MaxDate.
+func ValidDate(s string) bool { return DateProblem(s) == "" }
+
+// DateProblem says in Spanish what is wrong with a date, "" if nothing: the
+// field error for a date ValidDate refuses.
+func DateProblem(s string) string {
 	if !datePattern.MatchString(s) {
-		return false
+		return "fecha no válida: use AAAA-MM-DD"
 	}
-	_, err := time.Parse(time.DateOnly, s)
-	return err == nil
+	if _, err := time.Parse(time.DateOnly, s); err != nil {
+		return "fecha no válida: use AAAA-MM-DD"
+	}
+	// YYYY-MM-DD compares as it sorts.
+	if s < MinDate || s > MaxDate {
+		return "fecha fuera de rango: debe estar entre " + MinDate + " y " + MaxDate
+	}
+	return ""
+}
+
+// checkDate adds a field error when value is not a date ValidDate accepts.
+func checkDate(fe fieldErrors, field, value string) {
+	if msg := DateProblem(value); msg != "" {
+		fe.add(field, msg)
+	}
 }
 
 // ValidSlot reports whether s is a well-formed slot name.
@@ -147,7 +176,7 @@ func (r *Roster) Decide(c Command) ([]Event, error) {
 			return nil, ErrNotFound
 		}
 		fe := fieldErrors{}
-		reason := checkText(fe, "reason", c.Reason, false, MaxReason)
+		reason := checkLines(fe, "reason", c.Reason, false, MaxReason)
 		if err := fe.err(); err != nil {
 			return nil, err
 		}
@@ -158,9 +187,7 @@ func (r *Roster) Decide(c Command) ([]Event, error) {
 
 func (r *Roster) assign(c AssignShift) ([]Event, error) {
 	fe := fieldErrors{}
-	if !ValidDate(c.Date) {
-		fe.add("date", "fecha no válida: use AAAA-MM-DD")
-	}
+	checkDate(fe, "date", c.Date)
 	if !ValidSlot(c.Slot) {
 		fe.add("slot", "nombre de turno no válido: minúsculas, números, - o _ (máximo 32)")
 	}
@@ -174,7 +201,7 @@ func (r *Roster) assign(c AssignShift) ([]Event, error) {
 		fe.add("end", "el turno debe terminar a una hora distinta de su inicio")
 	}
 	lead := checkText(fe, "lead", c.Lead, false, 80)
-	notes := checkText(fe, "notes", c.Notes, false, MaxReason)
+	notes := checkLines(fe, "notes", c.Notes, false, MaxReason)
 	var ops []string
 	seen := map[string]bool{}
 	if lead != "" {

@@ -52,9 +52,8 @@ func (s *Server) listAlerts(c *fiber.Ctx) error {
 		return err
 	}
 	c.Set(fiber.HeaderETag, list.etag)
-	// private: the answer needs credentials; no-cache: revalidate (cheap,
-	// a 304) before reusing it.
-	c.Set(fiber.HeaderCacheControl, "private, no-cache")
+	// Cache-Control is no-store, as for all of /api (apiHeaders): a client
+	// keeping the ETag itself still gets a 304.
 	if etagMatches(c.Get(fiber.HeaderIfNoneMatch), list.etag) {
 		return c.SendStatus(fiber.StatusNotModified)
 	}

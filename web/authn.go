@@ -22,6 +22,7 @@ type authService interface {
 	AuthenticateToken(ctx context.Context, plaintext string) (auth.Principal, error)
 	Logout(ctx context.Context, sessionID string) error
 	EndSessions(ctx context.Context, userID string) error
+	ConfirmPassword(ctx context.Context, username, password string) error
 	CreateToken(ctx context.Context, by auth.Principal, name string, role auth.Role, expiresIn time.Duration) (auth.Token, string, error)
 	ListTokens(ctx context.Context, by auth.Principal) ([]auth.Token, error)
 	RevokeToken(ctx context.Context, by auth.Principal, id string) error
@@ -202,10 +203,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 	case err != nil:
 		return err
 	}
-	c.Cookie(&fiber.Cookie{
-		Name: SessionCookie, Value: sess.ID, Path: "/", HTTPOnly: true, SameSite: fiber.CookieSameSiteStrictMode,
-		Secure: s.cfg.SecureCookies, Expires: sess.ExpiresAt,
-	})
+	s.setSessionCookie(c, sess)
 	p := auth.Principal{UserID: sess.UserID, Username: sess.Username, Role: sess.Role, Kind: auth.KindSession}
 	zerolog.Ctx(c.UserContext()).Info().Str("actor", sess.Username).Msg("login")
 	return c.JSON(s.me(c, p))
@@ -222,9 +220,20 @@ func (s *Server) logout(c *fiber.Ctx) error {
 			return err
 		}
 	}
+	s.clearSessionCookie(c)
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *Server) setSessionCookie(c *fiber.Ctx, sess auth.Session) {
+	c.Cookie(&fiber.Cookie{
+		Name: SessionCookie, Value: sess.ID, Path: "/", HTTPOnly: true, SameSite: fiber.CookieSameSiteStrictMode,
+		Secure: s.cfg.SecureCookies, Expires: sess.ExpiresAt,
+	})
+}
+
+func (s *Server) clearSessionCookie(c *fiber.Ctx) {
 	c.Cookie(&fiber.Cookie{Name: SessionCookie, Value: "", Path: "/", HTTPOnly: true, SameSite: fiber.CookieSameSiteStrictMode,
 		Secure: s.cfg.SecureCookies, Expires: time.Unix(0, 0), MaxAge: -1})
-	return c.SendStatus(fiber.StatusNoContent)
 }
 
 func (s *Server) getMe(c *fiber.Ctx) error {

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
@@ -55,7 +57,8 @@ type Config struct {
 	Live liveHub
 	// Auth logs people in and authenticates requests (auth.Service).
 	Auth authService
-	// SecureCookies marks the session cookie Secure (behind HTTPS).
+	// SecureCookies marks the session cookie Secure and sends
+	// Strict-Transport-Security on every answer: the hub is behind HTTPS.
 	SecureCookies bool
 	// PasswordParams hashes new passwords; zero means auth.DefaultParams.
 	PasswordParams auth.Params
@@ -126,10 +129,12 @@ func (s *Server) routes() {
 	if s.cfg.Live != nil {
 		a.Get("/ws", s.cfg.Live.Handler(s.identifyWS))
 	}
+	a.Use("/api", apiHeaders)
 	a.Post("/api/auth/login", s.login)
 	api := a.Group("/api", s.authenticate)
 	api.Post("/auth/logout", s.logout)
 	api.Get("/auth/me", s.getMe)
+	api.Post("/auth/password", s.changeOwnPassword)
 	api.Get("/users", s.listUsers)
 	api.Post("/users", s.createUser)
 	api.Patch("/users/:id", s.editUser)
@@ -175,15 +180,36 @@ func (s *Server) routes() {
 	s.mountUI()
 }
 
-// requestContext gives every request an ID and a logger carrying it.
+// HeaderClientRequestID echoes the X-Request-Id a client sent, when it is
+// well formed (clientRequestIDPattern); it is never stored.
+const HeaderClientRequestID = "X-Client-Request-Id"
+
+// clientRequestIDPattern is what a client's X-Request-Id must look like to
+// be logged and echoed: short, and nothing a log reader or a header could
+// misread.
+var clientRequestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// requestContext gives every request an ID and a logger carrying it. The
+// ID is always the server's own (a UUID): it becomes the correlation ID of
+// the events the request appends, in the permanent audit trail, so a client
+// must not choose it (to forge a link between its writes and someone
+// else's, or to fill the trail with text). A client's own X-Request-Id, if
+// well formed, is only logged as client_request_id and echoed in
+// X-Client-Request-Id, so the client can still find its request in our
+// logs; X-Request-Id in the answer is ours.
 func (s *Server) requestContext(c *fiber.Ctx) error {
-	id := c.Get(fiber.HeaderXRequestID)
-	if id == "" || len(id) > 64 {
-		id = uuid.NewString()
-	}
+	id := uuid.NewString()
 	c.Locals(localRequestID, id)
 	c.Set(fiber.HeaderXRequestID, id)
-	l := s.log.With().Str("request_id", id).Logger()
+	if s.cfg.SecureCookies {
+		c.Set(fiber.HeaderStrictTransportSecurity, hstsValue)
+	}
+	lc := s.log.With().Str("request_id", id)
+	if cid := c.Get(fiber.HeaderXRequestID); clientRequestIDPattern.MatchString(cid) {
+		c.Set(HeaderClientRequestID, cid)
+		lc = lc.Str("client_request_id", cid)
+	}
+	l := lc.Logger()
 	c.SetUserContext(l.WithContext(c.UserContext()))
 	start := time.Now()
 	err := c.Next()
@@ -225,7 +251,7 @@ func (s *Server) dateParam(v string) (string, error) {
 		return s.today(), nil
 	}
 	if !domain.ValidDate(v) {
-		return "", &errBadRequest{detail: "fecha no válida", fields: map[string]string{"date": "use AAAA-MM-DD"}}
+		return "", &errBadRequest{detail: "fecha no válida", fields: map[string]string{"date": domain.DateProblem(v)}}
 	}
 	return v, nil
 }
@@ -239,6 +265,15 @@ func decodeBody(c *fiber.Ctx, dst any) error {
 	body := c.Body()
 	if len(body) == 0 {
 		return &errBadRequest{detail: "falta el cuerpo JSON"}
+	}
+	// encoding/json would turn invalid UTF-8 and lone surrogate escapes
+	// into U+FFFD without a word, and the domain would store the
+	// replacement as if the client had written it.
+	if !utf8.Valid(body) {
+		return &errBadRequest{detail: "el cuerpo no es texto UTF-8 válido"}
+	}
+	if off := loneSurrogate(body); off >= 0 {
+		return &errBadRequest{detail: fmt.Sprintf("escape \\u de un sustituto UTF-16 sin pareja cerca del byte %d", off)}
 	}
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.DisallowUnknownFields()
@@ -260,6 +295,65 @@ func decodeBody(c *fiber.Ctx, dst any) error {
 		return &errBadRequest{detail: "se esperaba un único objeto JSON"}
 	}
 	return nil
+}
+
+// loneSurrogate returns the offset of the first \uD800–\uDFFF escape in a
+// JSON string of body that is not a high surrogate followed by a low one,
+// or -1. It only scans: the decoder still judges the syntax.
+func loneSurrogate(body []byte) int {
+	inString := false
+	for i := 0; i < len(body); i++ {
+		b := body[i]
+		if !inString {
+			inString = b == '"'
+			continue
+		}
+		switch b {
+		case '"':
+			inString = false
+		case '\\':
+			if i+1 < len(body) && body[i+1] == 'u' {
+				r, ok := hex4(body, i+2)
+				switch {
+				case !ok:
+				case r >= 0xd800 && r < 0xdc00:
+					low, ok := rune(0), false
+					if i+7 < len(body) && body[i+6] == '\\' && body[i+7] == 'u' {
+						low, ok = hex4(body, i+8)
+					}
+					if !ok || low < 0xdc00 || low > 0xdfff {
+						return i
+					}
+					i += 6 // the low half is checked here, skip it
+				case r >= 0xdc00 && r <= 0xdfff:
+					return i
+				}
+			}
+			i++ // the escaped character
+		}
+	}
+	return -1
+}
+
+// hex4 reads four hexadecimal digits at body[at:].
+func hex4(body []byte, at int) (rune, bool) {
+	if at+4 > len(body) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range body[at : at+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
 }
 
 func jsonKind(k string) string {

@@ -34,7 +34,7 @@ func (s *Server) listShifts(c *fiber.Ctx) error {
 func (s *Server) slotParams(c *fiber.Ctx) (date, slot string, err error) {
 	date = c.Params("date")
 	if !domain.ValidDate(date) {
-		return "", "", &errBadRequest{detail: "fecha no válida", fields: map[string]string{"date": "use AAAA-MM-DD"}}
+		return "", "", &errBadRequest{detail: "fecha no válida", fields: map[string]string{"date": domain.DateProblem(date)}}
 	}
 	slot = c.Params("slot")
 	if !domain.ValidSlot(slot) {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -32,23 +33,30 @@ type createUserBody struct {
 	Password    string `json:"password"`
 }
 
-// passwordProblem turns a password policy error into a field message.
-func passwordProblem(err error) error {
+// passwordProblem turns a password policy error into a message for the
+// field that held the password.
+func passwordProblem(field string, err error) error {
 	msg := "contraseña no válida"
 	switch {
 	case errors.Is(err, auth.ErrPasswordTooShort):
-		msg = "debe tener al menos 10 caracteres"
+		msg = "debe tener al menos " + strconv.Itoa(auth.MinPasswordLen) + " caracteres"
 	case errors.Is(err, auth.ErrPasswordTooLong):
 		msg = "es demasiado larga"
 	case errors.Is(err, auth.ErrPasswordRepetitive):
 		msg = "no puede repetir un solo carácter"
+	case errors.Is(err, auth.ErrPasswordCommon):
+		msg = "contraseña demasiado común: elija otra, p. ej. una frase de varias palabras"
 	}
-	return &domain.ValidationError{Fields: map[string]string{"password": msg}}
+	return &domain.ValidationError{Fields: map[string]string{field: msg}}
 }
 
-func (s *Server) hashPassword(pw string) (string, error) {
+// hashPassword checks a new password against the policy (a 422 on the
+// "password" field) and hashes it.
+func (s *Server) hashPassword(pw string) (string, error) { return s.hashNewPassword("password", pw) }
+
+func (s *Server) hashNewPassword(field, pw string) (string, error) {
 	if err := auth.ValidatePassword(pw); err != nil {
-		return "", passwordProblem(err)
+		return "", passwordProblem(field, err)
 	}
 	params := s.cfg.PasswordParams
 	if params == (auth.Params{}) {

@@ -217,6 +217,11 @@ func TestUserAddAndTokenCreate(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("short password: got %d", code)
 	}
+	errs.Reset()
+	code = run(context.Background(), []string{"user", "add", "--username", "pablo", "--password-stdin"}, getenv, strings.NewReader("Password2026!\n"), &out, &errs)
+	if code != 1 || !strings.Contains(errs.String(), "too common") {
+		t.Fatalf("common password: got %d %q", code, errs.String())
+	}
 	out.Reset()
 	if code := run(context.Background(), []string{"token", "create", "--name", "sala"}, getenv, nil, &out, &errs); code != 0 || !strings.HasPrefix(out.String(), "vgt_") {
 		t.Fatalf("token: got %d %q %q", code, out.String(), errs.String())

@@ -1,11 +1,12 @@
 // The top bar every page of the operators' app shares: the brand, the
 // page's own middle part (the board's connection state and clock), who is
-// logged in, and the navigation between pages. Auditoría is listed only for
+// logged in with "Cambiar contraseña" and "Cerrar sesión", and the
+// navigation between pages. Auditoría is listed only for
 // the roles that may read it (/api/auth/me's can_audit).
 
 import { h } from './dom.js';
 import { roleLabel } from './format.js';
-import { brand } from './login.js';
+import { brand, openChangePassword } from './login.js';
 
 /** PAGES are the app's pages: path, nav label, and who sees the link. */
 export const PAGES = [
@@ -34,6 +35,10 @@ export function topbar({ me, current, middle = [], onLogout }) {
       h('div', { class: 'user-text' },
         h('span', { class: 'user-name', id: 'user-name' }, me.display_name || me.username),
         h('span', { class: 'user-role' }, roleLabel(me.role))),
+      h('button', { type: 'button', class: 'btn btn-ghost', id: 'change-password', onclick: (ev) => {
+        const opener = ev.currentTarget;
+        openChangePassword({ onClose: () => opener.isConnected && opener.focus() });
+      } }, 'Cambiar contraseña'),
       h('button', { type: 'button', class: 'btn btn-ghost', id: 'logout', onclick: () => onLogout() }, 'Cerrar sesión')),
     nav(me, current));
 }
