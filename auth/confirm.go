@@ -17,18 +17,11 @@ import (
 // else is a failure of a port or a malformed stored hash.
 func (s *Service) ConfirmPassword(ctx context.Context, username, password string) error {
 	key := "user:" + strings.ToLower(strings.TrimSpace(username))
-	ok, after, err := s.limiter.Allow(ctx, key)
-	if err != nil {
-		return fmt.Errorf("confirm password: throttle %s: %w", key, err)
-	}
-	if !ok {
-		return &ThrottledError{RetryAfter: after}
-	}
-	// Counted before the hash, and cleared only by the right password, so
-	// guesses sent at once are each counted by the time they are hashed.
-	// (Allow and Fail are still two calls: two guesses can both pass Allow.)
-	if err := s.limiter.Fail(ctx, key); err != nil {
-		return fmt.Errorf("confirm password: throttle %s: %w", key, err)
+	// Counted before the hash, in one step with the check, and cleared
+	// only by the right password, so guesses sent at once are refused
+	// once the limit is reached.
+	if err := s.take(ctx, take{s.limiter, key}); err != nil {
+		return fmt.Errorf("confirm password: %w", err)
 	}
 	_, match, err := s.check(ctx, username, password)
 	if err != nil {

@@ -8,10 +8,12 @@ import (
 )
 
 // Limiter is the port for throttling failed logins. Keys are opaque
-// strings; Service uses "user:<lowercase username>" and "ip:<client IP>" so
-// that one guesser cannot spray usernames and one username cannot be
-// guessed from many addresses. Adapters: memory (one instance); a Redis
-// adapter is planned for fleets. Every adapter passes
+// strings; Service uses "user:<lowercase username>@<client IP>" under the
+// strict policy, and "user:<lowercase username>" and "ip:<client IP>" under
+// a softer one (ServiceConfig.SoftLimiter), so that one guesser cannot
+// spray usernames and one username cannot be guessed from many addresses,
+// yet a guesser does not lock the owner out. Adapters: memory (one
+// instance) and redis (a fleet). Every adapter passes
 // sessiontest.RunLimiter.
 //
 // Contract: the adapter applies a LimitPolicy to a LimitState per key, at
@@ -30,6 +32,12 @@ type Limiter interface {
 	Allow(ctx context.Context, key string) (ok bool, retryAfter time.Duration, err error)
 	// Fail records a failed attempt for key.
 	Fail(ctx context.Context, key string) error
+	// Take is Allow and, if allowed, Fail, as one atomic step
+	// (LimitPolicy.Take): an attempt is counted before it is tried, so
+	// that N guesses sent at once pass at most MaxFailures of them, on
+	// every instance sharing the adapter. A refused attempt is not
+	// counted. A success clears the count with Reset.
+	Take(ctx context.Context, key string) (ok bool, retryAfter time.Duration, err error)
 	// Reset forgets key's failures and lockouts (after a successful login).
 	Reset(ctx context.Context, key string) error
 }
@@ -51,6 +59,12 @@ type LimitPolicy struct {
 // DefaultLimitPolicy: five failures within 15 minutes lock the key for 30 s,
 // then 1, 2, 4, 8 minutes and at most 15 minutes for each further failure.
 var DefaultLimitPolicy = LimitPolicy{MaxFailures: 5, Window: 15 * time.Minute, BaseLockout: 30 * time.Second, MaxLockout: 15 * time.Minute}
+
+// SoftLimitPolicy is for Service's per-username and per-address keys
+// (ServiceConfig.SoftLimiter): fifty failures within 15 minutes, from any
+// number of addresses or for any number of usernames, lock the key, so a
+// guesser is bounded without five guesses locking an account's owner out.
+var SoftLimitPolicy = LimitPolicy{MaxFailures: 50, Window: 15 * time.Minute, BaseLockout: 30 * time.Second, MaxLockout: 15 * time.Minute}
 
 // ErrThrottled is matched by *ThrottledError.
 var ErrThrottled = errors.New("too many failed attempts")
@@ -118,6 +132,16 @@ func (p LimitPolicy) Allow(s LimitState, now time.Time) (bool, time.Duration) {
 		return false, s.LockedUntil.Sub(now)
 	}
 	return true, 0
+}
+
+// Take applies Allow and, if allowed, Fail at now: it returns the new
+// state (unchanged when refused), whether the attempt may proceed and, if
+// not, the time left until it may.
+func (p LimitPolicy) Take(s LimitState, now time.Time) (LimitState, bool, time.Duration) {
+	if ok, after := p.Allow(s, now); !ok {
+		return s, false, after
+	}
+	return p.Fail(s, now), true, 0
 }
 
 // Fail returns s after one more failure at now. The MaxFailures-th

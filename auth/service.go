@@ -58,8 +58,16 @@ type ServiceConfig struct {
 	Sessions SessionStore
 	// Tokens stores API tokens.
 	Tokens TokenStore
-	// Limiter throttles failed logins per username and per client IP.
+	// Limiter throttles logins per username and client IP pair
+	// (DefaultLimitPolicy: five failures lock the pair), so that a guesser
+	// at one address slows down without locking the account's owner out
+	// at another. ConfirmPassword throttles the username on it.
 	Limiter Limiter
+	// SoftLimiter throttles logins per username and per client IP with a
+	// softer policy (SoftLimitPolicy), bounding a guesser who spreads over
+	// many addresses or many usernames. Nil means Limiter, which locks a
+	// username after DefaultLimitPolicy.MaxFailures from anywhere.
+	SoftLimiter Limiter
 	// Policy sets session lifetimes; zero means the defaults.
 	Policy SessionPolicy
 	// TouchInterval is the least time between two Touch writes for one
@@ -102,11 +110,15 @@ type Service struct {
 	sessions SessionStore
 	tokens   TokenStore
 	limiter  Limiter
+	soft     Limiter
 	policy   SessionPolicy
 	touch    time.Duration
 	now      func() time.Time
 	hashing  chan struct{}
-	dummy    func() (string, error)
+	// sources counts hashes queued or running per client IP (see
+	// MaxHashesPerSource).
+	sources inflight
+	dummy   func() (string, error)
 	// sessionCache and tokenCache remember confirmed credentials (see
 	// ServiceConfig.CacheTTL); nil when the cache is off.
 	sessionCache *credentialCache
@@ -120,7 +132,10 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 	}
 	s := &Service{
 		accounts: cfg.Accounts, sessions: cfg.Sessions, tokens: cfg.Tokens, limiter: cfg.Limiter,
-		policy: cfg.Policy, touch: cfg.TouchInterval, now: cfg.Now,
+		soft: cfg.SoftLimiter, policy: cfg.Policy, touch: cfg.TouchInterval, now: cfg.Now,
+	}
+	if s.soft == nil {
+		s.soft = s.limiter
 	}
 	if s.touch <= 0 {
 		s.touch = time.Minute
@@ -156,27 +171,50 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 // whose ID goes into the cookie. clientIP may be empty (then only the
 // username is throttled).
 //
-// Errors: *ThrottledError while the username or the IP is locked out
-// (checked before the password, so a locked key learns nothing);
-// ErrInvalidCredentials; ErrTokenOnly for display users; anything else is
-// a failure of a port or a malformed stored hash (500).
+// The attempt is counted (Limiter.Take) before the password is hashed, so
+// guesses sent at once are refused once the limit is reached, and a
+// client IP may have at most MaxHashesPerSource logins queued or hashing:
+// a flood from one address is refused at once instead of taking the hash
+// slots other users wait for.
+//
+// Errors: *ThrottledError while a key is locked out or the address has too
+// many logins in flight (checked before the password, so a locked key
+// learns nothing); ErrInvalidCredentials; ErrTokenOnly for display users;
+// anything else is a failure of a port or a malformed stored hash (500).
 func (s *Service) Login(ctx context.Context, username, password, clientIP string) (Session, error) {
-	keys := []string{"user:" + strings.ToLower(strings.TrimSpace(username))}
+	user := "user:" + strings.ToLower(strings.TrimSpace(username))
 	if clientIP != "" {
-		keys = append(keys, "ip:"+clientIP)
+		if !s.sources.acquire(clientIP) {
+			return Session{}, &ThrottledError{RetryAfter: time.Second}
+		}
+		defer s.sources.release(clientIP)
 	}
-	var wait time.Duration
-	for _, k := range keys {
-		ok, after, err := s.limiter.Allow(ctx, k)
+	// The address is checked, and counted only after a wrong password:
+	// its key is never cleared (that would let a guesser with one valid
+	// account clear its own address between guesses), so counting every
+	// attempt would lock out an office's people one by one. At most
+	// MaxHashesPerSource of its attempts are in flight, which bounds what
+	// can pass the check uncounted.
+	ipKey := "ip:" + clientIP
+	if clientIP != "" {
+		ok, after, err := s.soft.Allow(ctx, ipKey)
 		if err != nil {
-			return Session{}, fmt.Errorf("login: throttle %s: %w", k, err)
+			return Session{}, fmt.Errorf("login: throttle %s: %w", ipKey, err)
 		}
 		if !ok {
-			wait = max(wait, after)
+			return Session{}, &ThrottledError{RetryAfter: after}
 		}
 	}
-	if wait > 0 {
-		return Session{}, &ThrottledError{RetryAfter: wait}
+	// The account's keys are counted before the hash and cleared by the
+	// right password.
+	takes := []take{{s.soft, user}}
+	if clientIP != "" {
+		takes = append(takes, take{s.limiter, user + "@" + clientIP})
+	} else if s.soft != s.limiter {
+		takes = append(takes, take{s.limiter, user})
+	}
+	if err := s.take(ctx, takes...); err != nil {
+		return Session{}, fmt.Errorf("login: %w", err)
 	}
 
 	acct, ok, err := s.check(ctx, username, password)
@@ -184,9 +222,9 @@ func (s *Service) Login(ctx context.Context, username, password, clientIP string
 		return Session{}, err
 	}
 	if !ok {
-		for _, k := range keys {
-			if err := s.limiter.Fail(ctx, k); err != nil {
-				return Session{}, fmt.Errorf("login: throttle %s: %w", k, err)
+		if clientIP != "" {
+			if err := s.soft.Fail(ctx, ipKey); err != nil {
+				return Session{}, fmt.Errorf("login: throttle %s: %w", ipKey, err)
 			}
 		}
 		return Session{}, ErrInvalidCredentials
@@ -194,10 +232,10 @@ func (s *Service) Login(ctx context.Context, username, password, clientIP string
 	if acct.Role == Display {
 		return Session{}, ErrTokenOnly
 	}
-	// Only the username is reset: resetting the IP would let a guesser
-	// with one valid account clear its own address between guesses.
-	if err := s.limiter.Reset(ctx, keys[0]); err != nil {
-		return Session{}, fmt.Errorf("login: throttle %s: %w", keys[0], err)
+	for _, t := range takes {
+		if err := t.l.Reset(ctx, t.key); err != nil {
+			return Session{}, fmt.Errorf("login: throttle %s: %w", t.key, err)
+		}
 	}
 	sess, err := s.policy.NewSession(acct.UserID, acct.Username, acct.Role, s.now())
 	if err != nil {
@@ -207,6 +245,70 @@ func (s *Service) Login(ctx context.Context, username, password, clientIP string
 		return Session{}, fmt.Errorf("login %s: %w", acct.Username, err)
 	}
 	return sess, nil
+}
+
+// take is one key of one limiter.
+type take struct {
+	l   Limiter
+	key string
+}
+
+// take counts an attempt on every key (Limiter.Take) before a password is
+// hashed, and returns *ThrottledError with the longest wait if any key
+// refused. Keys taken before the refusing one stay counted: a refused
+// guess still costs the guesser.
+func (s *Service) take(ctx context.Context, takes ...take) error {
+	var wait time.Duration
+	for _, t := range takes {
+		ok, after, err := t.l.Take(ctx, t.key)
+		if err != nil {
+			return fmt.Errorf("throttle %s: %w", t.key, err)
+		}
+		if !ok {
+			wait = max(wait, after)
+		}
+	}
+	if wait > 0 {
+		return &ThrottledError{RetryAfter: wait}
+	}
+	return nil
+}
+
+// MaxHashesPerSource is how many logins one client IP may have queued for
+// or running a password hash at once; more are refused with a
+// *ThrottledError of one second. Two let a person retry a typo while the
+// first attempt is still hashing.
+const MaxHashesPerSource = 2
+
+// inflight counts work in progress per source. The zero value is ready.
+type inflight struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+// acquire counts one more for src, or reports false if src already has
+// MaxHashesPerSource.
+func (f *inflight) acquire(src string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.n == nil {
+		f.n = make(map[string]int)
+	}
+	if f.n[src] >= MaxHashesPerSource {
+		return false
+	}
+	f.n[src]++
+	return true
+}
+
+// release undoes one acquire, forgetting src at zero so the map stays
+// as small as the work in flight.
+func (f *inflight) release(src string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.n[src]--; f.n[src] <= 0 {
+		delete(f.n, src)
+	}
 }
 
 // check verifies the password, spending one hash whether or not the user

@@ -47,7 +47,24 @@ func (l *Limiter) Allow(_ context.Context, key string) (bool, time.Duration, err
 func (l *Limiter) Fail(_ context.Context, key string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.fail(key, l.now())
+	return nil
+}
+
+// Take implements auth.Limiter under the one mutex.
+func (l *Limiter) Take(_ context.Context, key string) (bool, time.Duration, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	now := l.now()
+	if ok, after := l.policy.Allow(l.keys[key], now); !ok {
+		return false, after, nil
+	}
+	l.fail(key, now)
+	return true, 0, nil
+}
+
+// fail counts one failure; l.mu is held.
+func (l *Limiter) fail(key string, now time.Time) {
 	l.keys[key] = l.policy.Fail(l.keys[key], now)
 	if l.fails++; l.fails%sweepEvery == 0 {
 		for k, s := range l.keys {
@@ -56,7 +73,6 @@ func (l *Limiter) Fail(_ context.Context, key string) error {
 			}
 		}
 	}
-	return nil
 }
 
 // Reset implements auth.Limiter.

@@ -24,6 +24,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -270,15 +271,47 @@ func (l *Limiter) Allow(ctx context.Context, key string) (bool, time.Duration, e
 // optimistic transaction (WATCH), retried when another instance got there
 // first, so concurrent failures are all counted.
 func (l *Limiter) Fail(ctx context.Context, key string) error {
+	_, _, err := l.update(ctx, key, func(s auth.LimitState, now time.Time) (auth.LimitState, bool, time.Duration) {
+		return l.policy.Fail(s, now), true, 0
+	})
+	if err != nil {
+		return fmt.Errorf("limiter fail %s: %w", key, err)
+	}
+	return nil
+}
+
+// Take implements auth.Limiter in the same optimistic transaction as
+// Fail: the check and the count are one WATCH/MULTI, so two instances
+// cannot both pass the last allowed attempt.
+func (l *Limiter) Take(ctx context.Context, key string) (bool, time.Duration, error) {
+	ok, after, err := l.update(ctx, key, l.policy.Take)
+	if err != nil {
+		return false, 0, fmt.Errorf("limiter take %s: %w", key, err)
+	}
+	return ok, after, nil
+}
+
+// update applies f to key's state in a WATCH transaction, writing it back
+// only when f allowed the attempt, and retries (with a short random pause,
+// so that a burst on one key does not retry in lockstep) when another
+// client changed the key first.
+func (l *Limiter) update(ctx context.Context, key string, f func(auth.LimitState, time.Time) (auth.LimitState, bool, time.Duration)) (bool, time.Duration, error) {
 	k := l.key(key)
-	for attempt := 0; attempt < 50; attempt++ {
+	for attempt := 0; attempt < 100; attempt++ {
+		var (
+			ok    bool
+			after time.Duration
+		)
 		err := l.c.Watch(ctx, func(tx *goredis.Tx) error {
 			s, err := l.state(ctx, tx, key)
 			if err != nil {
 				return err
 			}
 			now := l.now()
-			s = l.policy.Fail(s, now)
+			s, ok, after = f(s, now)
+			if !ok {
+				return nil
+			}
 			blob, err := json.Marshal(s)
 			if err != nil {
 				return err
@@ -290,14 +323,19 @@ func (l *Limiter) Fail(ctx context.Context, key string) error {
 			return err
 		}, k)
 		if errors.Is(err, goredis.TxFailedErr) {
+			select {
+			case <-time.After(time.Duration(rand.IntN(2000)) * time.Microsecond):
+			case <-ctx.Done():
+				return false, 0, ctx.Err()
+			}
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("limiter fail %s: %w", key, err)
+			return false, 0, err
 		}
-		return nil
+		return ok, after, nil
 	}
-	return fmt.Errorf("limiter fail %s: too much contention", key)
+	return false, 0, errors.New("too much contention")
 }
 
 // Reset implements auth.Limiter.

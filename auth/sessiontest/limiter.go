@@ -143,6 +143,54 @@ func RunLimiter(t *testing.T, newLimiter NewLimiter) {
 		}
 		l.refused("user:ana", p.BaseLockout)
 	})
+
+	t.Run("take counts before the attempt and refuses without counting", func(t *testing.T) {
+		c, l := setup(t)
+		for range p.MaxFailures {
+			l.take("user:ana", true)
+		}
+		l.refused("user:ana", p.BaseLockout)
+		l.take("user:ana", false)
+		l.refused("user:ana", p.BaseLockout)
+		c.Advance(p.BaseLockout)
+		l.take("user:ana", true)
+		l.refused("user:ana", 2*p.BaseLockout)
+	})
+
+	// The attack of issue 14: 40 guesses sent at once used to all be
+	// checked before any was counted.
+	t.Run("concurrent takes pass at most the threshold", func(t *testing.T) {
+		_, l := setup(t)
+		const n = 40
+		var wg sync.WaitGroup
+		passed := make(chan bool, n)
+		errs := make(chan error, n)
+		for range n {
+			wg.Go(func() {
+				ok, _, err := l.l.Take(context.Background(), "user:admin")
+				if err != nil {
+					errs <- err
+				}
+				passed <- ok
+			})
+		}
+		wg.Wait()
+		close(errs)
+		close(passed)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		got := 0
+		for ok := range passed {
+			if ok {
+				got++
+			}
+		}
+		if got != p.MaxFailures {
+			t.Fatalf("takes passed: got %d, want %d", got, p.MaxFailures)
+		}
+		l.refused("user:admin", p.BaseLockout)
+	})
 }
 
 type limiterCheck struct {
@@ -154,6 +202,14 @@ func (c *limiterCheck) fail(key string) {
 	c.t.Helper()
 	if err := c.l.Fail(context.Background(), key); err != nil {
 		c.t.Fatalf("fail %s: %v", key, err)
+	}
+}
+
+func (c *limiterCheck) take(key string, want bool) {
+	c.t.Helper()
+	ok, _, err := c.l.Take(context.Background(), key)
+	if err != nil || ok != want {
+		c.t.Fatalf("take %s: got %v, %v; want %v, nil", key, ok, err, want)
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -27,6 +28,7 @@ type fleet struct {
 	broker   realtime.Broker
 	sessions auth.SessionStore // nil: the embedded SQLite sessions
 	limiter  auth.Limiter
+	soft     auth.Limiter // per-username and per-address keys, auth.SoftLimitPolicy
 	redis    *goredis.Client
 }
 
@@ -35,7 +37,8 @@ type fleet struct {
 // and clients are told they are degraded meanwhile.
 func openFleet(ctx context.Context, c *Config, log zerolog.Logger, now func() time.Time) (*fleet, error) {
 	if c.Broker == "memory" {
-		return &fleet{broker: rtmemory.New(rtmemory.Options{}), limiter: authmem.NewLimiter(auth.DefaultLimitPolicy, now)}, nil
+		return &fleet{broker: rtmemory.New(rtmemory.Options{}), limiter: authmem.NewLimiter(auth.DefaultLimitPolicy, now),
+			soft: authmem.NewLimiter(auth.SoftLimitPolicy, now)}, nil
 	}
 	opts, err := goredis.ParseURL(c.Broker)
 	if err != nil {
@@ -53,6 +56,7 @@ func openFleet(ctx context.Context, c *Config, log zerolog.Logger, now func() ti
 		// A short Redis outage must not log out operators who are working.
 		sessions: auth.NewFallbackSessions(authredis.NewSessionStore(client, prefix, now), 10*time.Minute, now),
 		limiter:  authredis.NewLimiter(client, prefix, auth.DefaultLimitPolicy, now),
+		soft:     authredis.NewLimiter(client, cmp.Or(prefix, authredis.DefaultPrefix)+"soft:", auth.SoftLimitPolicy, now),
 		redis:    client,
 	}, nil
 }

@@ -200,7 +200,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	svc, err := auth.NewService(auth.ServiceConfig{
 		Accounts: web.NewAccounts(m.model), Sessions: sessions, Tokens: st.tokens,
-		Limiter: fl.limiter, Params: m.PasswordParams, Now: m.Now,
+		Limiter: fl.limiter, SoftLimiter: fl.soft, Params: m.PasswordParams, Now: m.Now,
 	})
 	if err != nil {
 		return err
