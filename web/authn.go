@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -191,7 +192,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 	if strings.TrimSpace(b.Username) == "" || b.Password == "" {
 		return &errBadRequest{detail: "indique usuario y contraseña", fields: map[string]string{"username": "obligatorio", "password": "obligatoria"}}
 	}
-	sess, err := s.cfg.Auth.Login(c.UserContext(), b.Username, b.Password, c.IP())
+	sess, err := s.cfg.Auth.Login(c.UserContext(), b.Username, b.Password, s.clientIP(c))
 	var te *auth.ThrottledError
 	switch {
 	case errors.As(err, &te):
@@ -239,4 +240,85 @@ func (s *Server) clearSessionCookie(c *fiber.Ctx) {
 func (s *Server) getMe(c *fiber.Ctx) error {
 	p, _ := principal(c)
 	return c.JSON(s.me(c, p))
+}
+
+// clientIP is the client's address as the hub uses it (login throttling):
+// see clientAddr and Config.TrustedProxies.
+func (s *Server) clientIP(c *fiber.Ctx) string {
+	return clientAddr(c, s.cfg.TrustedProxies)
+}
+
+// clientAddr is the address of the request's client. It is the TCP peer,
+// unless the peer is a trusted proxy: then it is the right-most
+// X-Forwarded-For entry that is not a trusted proxy (entries left of it
+// were written by the client and can be anything). Fiber's ProxyHeader
+// with EnableIPValidation takes the left-most valid entry instead, which a
+// client chooses, so it is not used. If every entry is a trusted proxy,
+// the left-most is the client; an entry that is not an address ends the
+// walk at the proxy that wrote it.
+func clientAddr(c *fiber.Ctx, trusted []netip.Prefix) string {
+	peer, ok := netip.AddrFromSlice(c.Context().RemoteIP())
+	if !ok {
+		return c.IP()
+	}
+	peer = peer.Unmap()
+	addr := peer
+	if !isTrusted(peer, trusted) {
+		return peer.String()
+	}
+	var entries []string
+	for _, h := range c.Request().Header.PeekAll(fiber.HeaderXForwardedFor) {
+		for e := range strings.SplitSeq(string(h), ",") {
+			entries = append(entries, strings.TrimSpace(e))
+		}
+	}
+	for i := len(entries) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(entries[i])
+		if err != nil {
+			break
+		}
+		addr = a.Unmap()
+		if !isTrusted(addr, trusted) {
+			break
+		}
+	}
+	return addr.String()
+}
+
+func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
+	for _, p := range trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseTrustedProxies parses a comma-separated list of addresses and CIDR
+// prefixes (Config.TrustedProxies, HUB_TRUSTED_PROXIES). Empty is none.
+func ParseTrustedProxies(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for e := range strings.SplitSeq(list, ",") {
+		e = strings.TrimSpace(e)
+		if e == "" {
+			continue
+		}
+		if !strings.Contains(e, "/") {
+			a, err := netip.ParseAddr(e)
+			if err != nil {
+				return nil, fmt.Errorf("trusted proxy %q: %w", e, err)
+			}
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(e)
+		if err != nil {
+			return nil, fmt.Errorf("trusted proxy %q: %w", e, err)
+		}
+		if p.Addr().Is4In6() {
+			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }

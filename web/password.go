@@ -65,7 +65,7 @@ func (s *Server) changeOwnPassword(c *fiber.Ctx) error {
 		log.Error().Err(err).Str("user_id", p.UserID).Msg("sessions not ended after a password change")
 	}
 	log.Info().Msg("password changed")
-	sess, err := s.cfg.Auth.Login(c.UserContext(), p.Username, b.NewPassword, c.IP())
+	sess, err := s.cfg.Auth.Login(c.UserContext(), p.Username, b.NewPassword, s.clientIP(c))
 	if err != nil {
 		// The password is changed; this browser logs in again.
 		log.Warn().Err(err).Msg("no new session after a password change")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
@@ -60,6 +61,10 @@ type Config struct {
 	// SecureCookies marks the session cookie Secure and sends
 	// Strict-Transport-Security on every answer: the hub is behind HTTPS.
 	SecureCookies bool
+	// TrustedProxies are the reverse proxies (nginx) whose
+	// X-Forwarded-For is believed when they are the TCP peer (see
+	// clientAddr); nil means none: the peer is the client.
+	TrustedProxies []netip.Prefix
 	// PasswordParams hashes new passwords; zero means auth.DefaultParams.
 	PasswordParams auth.Params
 	// WriteWait bounds how long a write waits for the read model to apply

@@ -58,7 +58,8 @@ func newTestHub(t *testing.T) *testHub {
 	loc, _ := time.LoadLocation("America/Santiago")
 	svc, err := auth.NewService(auth.ServiceConfig{
 		Accounts: NewAccounts(model), Sessions: authmem.NewSessionStore(now), Tokens: authmem.NewTokenStore(now),
-		Limiter: authmem.NewLimiter(auth.DefaultLimitPolicy, now), Params: auth.TestParams, Now: now,
+		Limiter: authmem.NewLimiter(auth.DefaultLimitPolicy, now), SoftLimiter: authmem.NewLimiter(auth.SoftLimitPolicy, now),
+		Params: auth.TestParams, Now: now,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 	"github.com/senapred-valparaiso/vigia/internal/netlimit"
 	"github.com/senapred-valparaiso/vigia/internal/storeurl"
 	"github.com/senapred-valparaiso/vigia/jobs"
+	"github.com/senapred-valparaiso/vigia/web"
 )
 
 // Config is the hub's whole configuration. Flags override HUB_* environment
@@ -36,7 +37,11 @@ type Config struct {
 	Demo          bool
 	ShutdownWait  time.Duration
 	SecureCookies bool
-	RedisPrefix   string
+	// TrustedProxies lists the reverse proxies (addresses or CIDR
+	// prefixes, comma-separated) whose X-Forwarded-For names the client;
+	// empty: none, the TCP peer is the client.
+	TrustedProxies string
+	RedisPrefix    string
 	// Connection caps: 0 is the default, -1 no cap (see maxConns and
 	// maxConnsPerIP; WebSocket caps in ws.HubOptions).
 	MaxConns          int
@@ -133,6 +138,7 @@ func bindServe(fs *flag.FlagSet, c *Config, getenv env) {
 		}
 	}
 	fs.DurationVar(&c.ShutdownWait, "shutdown-wait", wait, "how long to wait for requests in flight on shutdown (HUB_SHUTDOWN_WAIT)")
+	str(&c.TrustedProxies, "trusted-proxies", "HUB_TRUSTED_PROXIES", "", "reverse proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For gives the client address; empty: none")
 	fs.BoolVar(&c.SecureCookies, "secure-cookies", getenv("HUB_SECURE_COOKIES") == "1", "mark the session cookie Secure, behind HTTPS (HUB_SECURE_COOKIES=1)")
 	num := func(p *int, name, envName, usage string) { intFlag(fs, getenv, p, &c.badEnv, name, envName, usage) }
 	num(&c.MaxConns, "max-conns", "HUB_MAX_CONNS", "most TCP connections open at once; 0: the descriptor limit less 256 (at least half of it), at most 10000; -1: no cap")
@@ -144,6 +150,9 @@ func bindServe(fs *flag.FlagSet, c *Config, getenv env) {
 // Validate checks the configuration at startup.
 func (c *Config) Validate() error {
 	var errs []error
+	if _, err := web.ParseTrustedProxies(c.TrustedProxies); err != nil {
+		errs = append(errs, err)
+	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		errs = append(errs, fmt.Errorf("addr %q: want host:port or :port", c.Addr))
 	}

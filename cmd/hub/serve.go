@@ -205,6 +205,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	trusted, err := web.ParseTrustedProxies(m.Config.TrustedProxies)
+	if err != nil {
+		return err
+	}
 	m.server = web.New(web.Config{
 		Live:           m.live,
 		Log:            m.Log,
@@ -213,6 +217,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Projector:      m.projector,
 		Auth:           svc,
 		SecureCookies:  m.Config.SecureCookies,
+		TrustedProxies: trusted,
 		PasswordParams: m.PasswordParams,
 		Location:       loc,
 		Streams:        st.events,
