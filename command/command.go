@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"github.com/senapred-valparaiso/vigia/domain"
@@ -14,8 +15,10 @@ import (
 type Handler struct {
 	store eventstore.Store
 	now   func() time.Time
-	// retries bounds the reload-and-retry loop on concurrent appends.
-	retries int
+	// retries and retryFor bound the reload-and-retry loop on concurrent
+	// appends: it gives up once both are spent (and always when ctx is).
+	retries  int
+	retryFor time.Duration
 	// cache holds recently folded aggregates; nil when off.
 	cache *cache
 }
@@ -31,9 +34,21 @@ func WithClock(now func() time.Time) Option { return func(h *Handler) { h.now = 
 // every Load reads its whole stream.
 func WithCache(n int) Option { return func(h *Handler) { h.cache = newCache(n) } }
 
+// DefaultRetryFor is how long Execute keeps retrying a command that lost
+// the race for its stream to other writers. A retry reloads the stream and
+// decides again, so it is as correct as the first attempt (a precondition
+// or invariant the other writers broke stops it); only contention ends
+// it, and six writers on one day's log lose many races in a row (issue 14
+// item 15: a fixed 9 attempts made 2–20% of novedades fail "busy").
+const DefaultRetryFor = 2 * time.Second
+
+// WithRetryFor sets how long Execute retries on concurrent appends after
+// its first 9 attempts (default DefaultRetryFor; 0: only those 9).
+func WithRetryFor(d time.Duration) Option { return func(h *Handler) { h.retryFor = d } }
+
 // New returns a Handler over store.
 func New(store eventstore.Store, opts ...Option) *Handler {
-	h := &Handler{store: store, now: time.Now, retries: 8, cache: newCache(DefaultCache)}
+	h := &Handler{store: store, now: time.Now, retries: 8, retryFor: DefaultRetryFor, cache: newCache(DefaultCache)}
 	for _, o := range opts {
 		o(h)
 	}
@@ -135,7 +150,16 @@ func (h *Handler) Load(ctx context.Context, stream string) (Loaded, error) {
 // return a prepared command).
 func (h *Handler) Execute(ctx context.Context, stream string, meta Meta, pre Precondition, build func(Loaded) (domain.Command, error)) (Result, error) {
 	var lastErr error
-	for attempt := 0; attempt <= h.retries; attempt++ {
+	start := time.Now()
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			if attempt > h.retries && time.Since(start) >= h.retryFor {
+				break
+			}
+			if err := backoff(ctx, attempt); err != nil {
+				return Result{}, fmt.Errorf("execute on %s: %w (after %d concurrent changes: %w)", stream, err, attempt, lastErr)
+			}
+		}
 		l, err := h.Load(ctx, stream)
 		if err != nil {
 			return Result{}, err
@@ -187,7 +211,22 @@ func (h *Handler) Execute(ctx context.Context, stream string, meta Meta, pre Pre
 		}
 		return out, nil
 	}
-	return Result{}, fmt.Errorf("execute on %s: gave up after %d concurrent changes: %w", stream, h.retries+1, lastErr)
+	return Result{}, fmt.Errorf("execute on %s: gave up after concurrent changes for %s: %w", stream, time.Since(start).Round(time.Millisecond), lastErr)
+}
+
+// backoff waits before retry attempt (1, 2, …): a random time up to
+// 250µs·2^attempt, at most 20 ms, so that writers who collided spread out
+// instead of colliding again. It returns ctx's error if ctx ends first.
+func backoff(ctx context.Context, attempt int) error {
+	limit := min(250*time.Microsecond<<min(attempt, 10), 20*time.Millisecond)
+	t := time.NewTimer(rand.N(limit) + 1)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // result folds the appended events into the loaded state and builds their

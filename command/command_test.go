@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -280,5 +281,68 @@ func TestConcurrentEditsThroughTheCache(t *testing.T) {
 		if n != 1 {
 			t.Errorf("version %d acknowledged %d times", v, n)
 		}
+	}
+}
+
+// TestConcurrentNovedadesOnOneDayNeverFail: issue 14 item 15. Six writers
+// appending 300 novedades each to one day's log all succeed (they used to
+// get "busy" when a writer lost the race more times than the fixed retry
+// count), and every entry is in the stream once; through one handler (one
+// hub) and through a handler per writer (a fleet, no shared cache).
+func TestConcurrentNovedadesOnOneDayNeverFail(t *testing.T) {
+	const writers, each = 6, 300
+	day := "2026-02-03"
+	for _, fleet := range []bool{false, true} {
+		t.Run(map[bool]string{false: "one handler", true: "a handler per writer"}[fleet], func(t *testing.T) {
+			store := newStore(t)
+			shared := command.New(store)
+			var (
+				wg     sync.WaitGroup
+				failed atomic.Int64
+			)
+			for w := range writers {
+				h := shared
+				if fleet {
+					h = command.New(store)
+				}
+				wg.Go(func() {
+					for i := range each {
+						id := fmt.Sprintf("w%d-%d", w, i)
+						_, err := h.Execute(context.Background(), domain.LogStream(day), meta, nil,
+							command.Command(domain.AddLogEntry{EntryID: id, Date: day, Text: "novedad " + id, By: "ana", At: at}))
+						if err != nil {
+							if failed.Add(1) <= 3 {
+								t.Errorf("%s: %v", id, err)
+							}
+						}
+					}
+				})
+			}
+			wg.Wait()
+			if n := failed.Load(); n > 0 {
+				t.Fatalf("%d of %d novedades failed", n, writers*each)
+			}
+			l, err := command.New(store).Load(context.Background(), domain.LogStream(day))
+			if err != nil {
+				t.Fatal(err)
+			}
+			entries := l.State.(*domain.Log).Entries
+			seen := map[string]bool{}
+			for _, e := range entries {
+				if seen[e.ID] {
+					t.Fatalf("entry %s twice", e.ID)
+				}
+				seen[e.ID] = true
+			}
+			if len(entries) != writers*each {
+				t.Fatalf("got %d entries, want %d", len(entries), writers*each)
+			}
+			// The shared handler's cached fold is what a fresh fold gives.
+			cached, err := shared.Load(context.Background(), domain.LogStream(day))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameLoad(t, store, cached)
+		})
 	}
 }

@@ -55,18 +55,21 @@ type AuditQuery struct {
 	After, Before eventstore.Position
 	// Newest lists newest first; otherwise oldest first.
 	Newest bool
-	// Limit caps the records returned (default and maximum MaxAuditPage).
+	// Limit caps the records returned (default MaxAuditPage, maximum
+	// MaxAuditPage+1: a caller showing a full page asks for one record
+	// more to know whether another page follows).
 	Limit int
 }
 
-// MaxAuditPage is the largest page an audit query returns.
+// MaxAuditPage is the largest page of audit records a client is shown.
 const MaxAuditPage = 1000
 
-// Normalize applies the default limit.
+// Normalize applies the default limit and the cap.
 func (q AuditQuery) Normalize() AuditQuery {
-	if q.Limit <= 0 || q.Limit > MaxAuditPage {
+	if q.Limit <= 0 {
 		q.Limit = MaxAuditPage
 	}
+	q.Limit = min(q.Limit, MaxAuditPage+1)
 	return q
 }
 

@@ -1,7 +1,8 @@
 package web
 
 import (
-	"bytes"
+	"bufio"
+	"context"
 	"encoding/base64"
 	"encoding/csv"
 	"encoding/json"
@@ -10,18 +11,15 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/rs/zerolog"
 
 	"github.com/senapred-valparaiso/vigia/auth"
 	"github.com/senapred-valparaiso/vigia/eventstore"
 	"github.com/senapred-valparaiso/vigia/projections"
 )
 
-// Audit pages: the JSON default, and how many rows one CSV export holds at
-// most (more: the X-Next-Cursor header resumes it).
-const (
-	defaultAuditPage = 100
-	maxAuditCSVRows  = 50_000
-)
+// defaultAuditPage is the JSON page size without ?limit.
+const defaultAuditPage = 100
 
 type auditPage struct {
 	Entries []projections.AuditRecord `json:"entries"`
@@ -33,7 +31,7 @@ type auditPage struct {
 // admins: ?actor=<username>&stream=<stream or prefix like alert->&type=
 // &from=&to=<RFC 3339>&order=newest|oldest&limit=&cursor=, newest first by
 // default. With ?format=csv or Accept: text/csv it exports the same query
-// as CSV, every page of it up to maxAuditCSVRows rows.
+// as CSV, streamed: every page of it, or with ?limit the one page.
 func (s *Server) getAudit(c *fiber.Ctx) error {
 	if err := s.require(c, auth.ReadAudit); err != nil {
 		return err
@@ -49,18 +47,20 @@ func (s *Server) getAudit(c *fiber.Ctx) error {
 	if csvOut {
 		return s.auditCSV(c, q)
 	}
-	page, err := s.auditPage(c, q)
+	page, err := s.auditPage(c.UserContext(), q)
 	if err != nil {
 		return err
 	}
 	return c.JSON(page)
 }
 
-// auditPage reads one page of q (one record more, to know if it is the last).
-func (s *Server) auditPage(c *fiber.Ctx, q projections.AuditQuery) (auditPage, error) {
+// auditPage reads one page of q, asking for one record more to know
+// whether another page follows (a full page of MaxAuditPage too: the read
+// models allow it one more).
+func (s *Server) auditPage(ctx context.Context, q projections.AuditQuery) (auditPage, error) {
 	want := q.Limit
 	q.Limit++
-	recs, err := s.cfg.Reads.Audit(c.UserContext(), q)
+	recs, err := s.cfg.Reads.Audit(ctx, q)
 	if err != nil {
 		return auditPage{}, err
 	}
@@ -136,56 +136,68 @@ func decodeCursor(s string) (eventstore.Position, error) {
 // auditCSVHeader names the CSV export's columns.
 var auditCSVHeader = []string{"position", "recorded_at", "actor_id", "actor_username", "actor_role", "stream", "version", "type", "summary", "diff", "correlation_id"}
 
-// auditCSV writes every page of q as CSV.
+// auditCSV exports q as CSV. Without ?limit it streams every matching
+// record, a page of MaxAuditPage at a time, so an export of any size holds
+// one page in memory; with ?limit it is that one page, and X-Next-Cursor
+// resumes it. The first page is read before the response starts, so that
+// its errors still become problem responses; an error on a later page
+// can only end the stream (and is logged).
 func (s *Server) auditCSV(c *fiber.Ctx, q projections.AuditQuery) error {
 	explicit := c.Query("limit") != ""
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	_ = w.Write(auditCSVHeader)
-	rows, next := 0, ""
-	for {
-		if !explicit {
-			q.Limit = min(projections.MaxAuditPage, maxAuditCSVRows-rows)
-		}
-		page, err := s.auditPage(c, q)
-		if err != nil {
-			return err
-		}
-		for _, r := range page.Entries {
-			diff := ""
-			if len(r.Diff) > 0 {
-				b, _ := json.Marshal(r.Diff)
-				diff = string(b)
-			}
-			row := []string{r.Position.String(), r.RecordedAt.Format(time.RFC3339Nano), r.Actor.ID, r.Actor.Username, r.Actor.Role,
-				r.Stream, strconv.FormatUint(r.Version, 10), r.Type, r.Summary, diff, r.CorrelationID}
-			for i := range row {
-				row[i] = csvSafe(row[i])
-			}
-			_ = w.Write(row)
-		}
-		rows += len(page.Entries)
-		next = page.Next
-		if next == "" || explicit || rows >= maxAuditCSVRows {
-			break
-		}
-		pos, _ := decodeCursor(next)
-		if q.Newest {
-			q.Before = pos
-		} else {
-			q.After = pos
-		}
+	if !explicit {
+		q.Limit = projections.MaxAuditPage
 	}
-	w.Flush()
-	if err := w.Error(); err != nil {
+	// The context outlives the handler: the stream is written after it
+	// returns (fasthttp calls the writer), when c is no longer ours.
+	ctx := c.UserContext()
+	page, err := s.auditPage(ctx, q)
+	if err != nil {
 		return err
 	}
-	if next != "" {
-		c.Set("X-Next-Cursor", next)
+	if explicit && page.Next != "" {
+		c.Set("X-Next-Cursor", page.Next)
 	}
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="auditoria.csv"`)
-	return c.Send(buf.Bytes())
+	c.Context().SetBodyStreamWriter(func(bw *bufio.Writer) {
+		w := csv.NewWriter(bw)
+		_ = w.Write(auditCSVHeader)
+		for {
+			writeAuditRows(w, page.Entries)
+			w.Flush()
+			if w.Error() != nil || bw.Flush() != nil || explicit || page.Next == "" {
+				return // done, or the client went away
+			}
+			last := page.Entries[len(page.Entries)-1].Position
+			if q.Newest {
+				q.Before = last
+			} else {
+				q.After = last
+			}
+			if page, err = s.auditPage(ctx, q); err != nil {
+				zerolog.Ctx(ctx).Error().Err(err).Msg("audit csv export cut short")
+				return
+			}
+		}
+	})
+	return nil
+}
+
+// writeAuditRows writes records as CSV rows, each cell defused.
+func writeAuditRows(w *csv.Writer, recs []projections.AuditRecord) {
+	for _, r := range recs {
+		diff := ""
+		if len(r.Diff) > 0 {
+			b, _ := json.Marshal(r.Diff)
+			diff = string(b)
+		}
+		row := []string{r.Position.String(), r.RecordedAt.Format(time.RFC3339Nano), r.Actor.ID, r.Actor.Username, r.Actor.Role,
+			r.Stream, strconv.FormatUint(r.Version, 10), r.Type, r.Summary, diff, r.CorrelationID}
+		for i := range row {
+			row[i] = csvSafe(row[i])
+		}
+		_ = w.Write(row)
+	}
 }
 
 // csvSafe defuses CSV injection: a cell a spreadsheet would read as a

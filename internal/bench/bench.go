@@ -44,7 +44,8 @@ Scenarios, in the order they run (each timed case lasts --duration):
            with --alerts alerts in force: requests/s, p50/p95/p99/max
   edits    PATCH /api/alerts/{id} from --operators concurrent operators, each
            on an alert of their own: commands/s, latency; then all of them on
-           one alert, re-reading the ETag from each 412: the 412 rate
+           one alert, re-reading the ETag from each 412: the 412 rate; then 6
+           writers POSTing novedades to today's log: commands/s and 409s
   push     for each N in --clients: N WebSocket clients (topics=alerts), one
            edit at a time, the next when every client has the previous one:
            time from the edit's HTTP 200 to its arrival at each client,

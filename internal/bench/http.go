@@ -248,6 +248,77 @@ func (b *bench) edits(ctx context.Context) error {
 		result: fmt.Sprintf("412 rate %.1f%% of %s", 100*float64(res.stale)/float64(attempts), fmtInt(int64(attempts))),
 		p50:    fmtDur(s.p50), p95: fmtDur(s.p95), p99: fmtDur(s.p99), max: fmtDur(s.max)})
 	b.note("edits on one alert: %s edits/s accepted, %d 412s%s", fmtRate(float64(res.ok)/res.elapsed.Seconds()), res.stale, failures(res))
+	return b.novedades(ctx)
+}
+
+// logWriters is how many operators write novedades to one day's log at
+// once in the edits scenario (issue 14 item 15: six got 42 "busy" 409s
+// in 1,780).
+const logWriters = 6
+
+// novedades has logWriters operators POST novedades to today's log for
+// the duration: each append conflicts with the others' at the stream, and
+// none may be answered 409 (the command layer retries them).
+func (b *bench) novedades(ctx context.Context) error {
+	type writer struct {
+		lats            []time.Duration
+		ok, busy, other int
+		firstOther      string
+	}
+	ws := make([]writer, logWriters)
+	var done atomic.Int64
+	b.progress.start("edits (novedades)", func() string { return fmtInt(done.Load()) + " novedades" })
+	start := time.Now()
+	deadline := start.Add(b.o.duration)
+	var wg sync.WaitGroup
+	for i := range ws {
+		wg.Go(func() {
+			w := &ws[i]
+			for k := 0; time.Now().Before(deadline) && ctx.Err() == nil; k++ {
+				t0 := time.Now()
+				res, err := b.do("POST", "/api/log", "", fmt.Sprintf(`{"text":"Novedad de carga %d.%d","category":"novedad"}`, i, k))
+				d := time.Since(t0)
+				switch {
+				case err == nil && res.status == 201:
+					w.ok++
+					done.Add(1)
+					w.lats = append(w.lats, d)
+				case err == nil && res.status == 409:
+					w.busy++
+				default:
+					w.other++
+					if w.firstOther == "" {
+						w.firstOther = fmt.Sprint(err)
+						if err == nil {
+							w.firstOther = fmt.Sprintf("HTTP %d %s", res.status, res.body)
+						}
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.progress.finish()
+	var all writer
+	for _, w := range ws {
+		all.lats = append(all.lats, w.lats...)
+		all.ok, all.busy, all.other = all.ok+w.ok, all.busy+w.busy, all.other+w.other
+		if all.firstOther == "" {
+			all.firstOther = w.firstOther
+		}
+	}
+	if all.ok == 0 {
+		return fmt.Errorf("novedades: none accepted (first failure: %s)", all.firstOther)
+	}
+	s := summarize(all.lats)
+	b.rows = append(b.rows, tableRow{scenario: "edits", name: fmt.Sprintf("POST /api/log, %d writers, one day", logWriters),
+		result: fmt.Sprintf("%s cmd/s, %d × 409 of %s", fmtRate(float64(all.ok)/elapsed.Seconds()), all.busy, fmtInt(int64(all.ok+all.busy+all.other))),
+		p50:    fmtDur(s.p50), p95: fmtDur(s.p95), p99: fmtDur(s.p99), max: fmtDur(s.max),
+		target: "no 409", verdict: verdict(all.busy == 0)})
+	if all.other > 0 {
+		b.note("novedades on one day: %d other failures (first: %s)", all.other, all.firstOther)
+	}
 	return nil
 }
 

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -273,3 +274,61 @@ func jsonOf(tb testing.TB, v any) string {
 
 // auditLog builds a script of recorded events by the given actors.
 type auditLog = testgen.EventLog
+
+// TestAuditPagesPastOneThousand: issue 14 item 6 on both read models. A
+// query for a full page plus one (as the web layer asks, to know whether
+// another page follows) gets MaxAuditPage+1 records, so 2,500 records
+// page as 1000, 1000, 500 with no record twice or missing.
+func TestAuditPagesPastOneThousand(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	const n = 2500
+	l := &auditLog{T: t, At: time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)}
+	for i := range n {
+		l.Add(domain.LogStream("2026-01-15"), "ana", &domain.LogEntryAdded{EntryID: fmt.Sprint("e", i), Date: "2026-01-15",
+			Category: domain.CategoryNovedad, Text: fmt.Sprint("novedad ", i), By: "ana", At: l.At})
+	}
+	mem := memory.New()
+	if _, err := mem.Apply(ctx, l.Events); err != nil {
+		t.Fatal(err)
+	}
+	pg := openModel(t, pgDSN(t))
+	for i := 0; i < n; i += 500 {
+		if _, err := pg.Apply(ctx, l.Events[i:i+500]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, r := range map[string]reads{"memory": mem, "postgres": pg} {
+		for _, newest := range []bool{true, false} {
+			q := projections.AuditQuery{Newest: newest}
+			seen := map[eventstore.Position]bool{}
+			var sizes []int
+			for len(sizes) < 5 {
+				q.Limit = projections.MaxAuditPage + 1
+				recs, err := r.Audit(ctx, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				page := recs[:min(len(recs), projections.MaxAuditPage)]
+				sizes = append(sizes, len(page))
+				for _, rec := range page {
+					if seen[rec.Position] {
+						t.Fatalf("%s newest=%v: %v twice", name, newest, rec.Position)
+					}
+					seen[rec.Position] = true
+				}
+				if len(recs) <= projections.MaxAuditPage {
+					break
+				}
+				if newest {
+					q.Before = page[len(page)-1].Position
+				} else {
+					q.After = page[len(page)-1].Position
+				}
+			}
+			if fmt.Sprint(sizes) != "[1000 1000 500]" || len(seen) != n {
+				t.Fatalf("%s newest=%v: got pages %v and %d records, want [1000 1000 500] and %d", name, newest, sizes, len(seen), n)
+			}
+		}
+	}
+}
