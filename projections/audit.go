@@ -57,6 +57,10 @@ type AuditQuery struct {
 	Newest bool
 	// Limit caps the records returned (default and maximum MaxAuditPage).
 	Limit int
+	// Hide is a stream prefix ending in "-" ("user-") whose records are
+	// left out, for readers who may not see that kind of aggregate; empty
+	// hides nothing. It applies before Limit, so pages stay full.
+	Hide string
 }
 
 // MaxAuditPage is the largest page an audit query returns.
@@ -80,7 +84,8 @@ func (q AuditQuery) Matches(r *AuditRecord) bool {
 	case q.Actor != "" && r.Actor.Username != q.Actor,
 		q.Type != "" && r.Type != q.Type,
 		!q.From.IsZero() && r.RecordedAt.Before(q.From),
-		!q.To.IsZero() && !r.RecordedAt.Before(q.To):
+		!q.To.IsZero() && !r.RecordedAt.Before(q.To),
+		q.Hide != "" && strings.HasPrefix(r.Stream, q.Hide):
 		return false
 	case q.Stream == "":
 		return true
