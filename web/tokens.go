@@ -28,12 +28,15 @@ const maxTokenDays = int(auth.MaxTokenLifetime / (24 * time.Hour))
 
 // TokenView is an API token as listed (never its secret).
 type TokenView struct {
-	ID        string     `json:"id"`
-	Name      string     `json:"name"`
-	Role      string     `json:"role"`
-	CreatedBy string     `json:"created_by"`
-	CreatedAt time.Time  `json:"created_at"`
-	ExpiresAt *time.Time `json:"expires_at"`
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Role      string `json:"role"`
+	CreatedBy string `json:"created_by"`
+	// CreatedByUsername is the creator's username, in lists, when the
+	// creator is a user the read model knows.
+	CreatedByUsername string     `json:"created_by_username,omitempty"`
+	CreatedAt         time.Time  `json:"created_at"`
+	ExpiresAt         *time.Time `json:"expires_at"`
 	// Token is the secret, present only in the answer that created it.
 	Token string `json:"token,omitempty"`
 }
@@ -118,8 +121,22 @@ func (s *Server) listTokens(c *fiber.Ctx) error {
 		return err
 	}
 	out := make([]TokenView, len(ts))
+	names := map[string]string{}
 	for i, t := range ts {
 		out[i] = tokenView(t, "")
+		if t.BySystem() {
+			continue
+		}
+		name, seen := names[t.CreatedBy]
+		if !seen {
+			if u, ok, err := s.cfg.Reads.UserByID(c.UserContext(), t.CreatedBy); err != nil {
+				return err
+			} else if ok {
+				name = u.Username
+			}
+			names[t.CreatedBy] = name
+		}
+		out[i].CreatedByUsername = name
 	}
 	return c.JSON(fiber.Map{"tokens": out})
 }

@@ -109,8 +109,16 @@ func TestSupervisorCannotSeeOrRevokeAdminTokens(t *testing.T) {
 	}
 	h.as = "admin"
 	r = h.do(t, "GET", "/api/tokens", nil, "")
-	if list, _ := r.body["tokens"].([]any); len(list) != 2 {
-		t.Errorf("admin's list: got %s, want both", r.raw)
+	list, _ := r.body["tokens"].([]any)
+	if len(list) != 2 {
+		t.Fatalf("admin's list: got %s, want both", r.raw)
+	}
+	for _, l := range list {
+		m := l.(map[string]any)
+		want := map[string]string{adminTok: "admin", supTok: "sofia"}[m["id"].(string)]
+		if m["created_by_username"] != want || m["expires_at"] == nil {
+			t.Errorf("admin's list: token %v: creator %v, expiry %v; want creator %s and an expiry", m["id"], m["created_by_username"], m["expires_at"], want)
+		}
 	}
 	if r := h.do(t, "DELETE", "/api/tokens/"+supTok, nil, ""); r.status != 204 {
 		t.Errorf("admin revokes a supervisor's token: got %d", r.status)
