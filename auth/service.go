@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -43,10 +44,12 @@ type Account struct {
 	Disabled bool
 }
 
-// accounts finds a user by login name. Implementations return ErrNoAccount
-// (possibly wrapped) for an unknown name; matching should ignore case.
+// accounts finds a user by login name or by ID. Implementations return
+// ErrNoAccount (possibly wrapped) for an unknown name or ID; matching names
+// should ignore case. AccountByID is how a token's creator is checked.
 type accounts interface {
 	Account(ctx context.Context, username string) (Account, error)
+	AccountByID(ctx context.Context, userID string) (Account, error)
 }
 
 // ServiceConfig wires a Service. Accounts, Sessions, Tokens and Limiter are
@@ -381,6 +384,11 @@ func (s *Service) Authenticate(ctx context.Context, sessionID string) (Principal
 // unknown, revoked or expired). The principal's UserID is the token's
 // creator and its Username is "token:" + the token's name. A token the
 // store confirmed within CacheTTL is answered from memory.
+//
+// A token acts for its creator and can do no more than they can now: a
+// token whose creator is unknown or disabled is ErrNoToken, and its role is
+// capped at the creator's current role (TokenRole). Tokens made by a hub
+// command (Token.BySystem) have no user behind them and keep their role.
 func (s *Service) AuthenticateToken(ctx context.Context, plaintext string) (Principal, error) {
 	key := cacheKey(plaintext)
 	now := s.now()
@@ -392,12 +400,47 @@ func (s *Service) AuthenticateToken(ctx context.Context, plaintext string) (Prin
 	if err != nil {
 		return Principal{}, err
 	}
+	if !t.Active(now) {
+		return Principal{}, ErrNoToken
+	}
+	role := t.Role
+	if !t.BySystem() {
+		creator, err := s.accounts.AccountByID(ctx, t.CreatedBy)
+		switch {
+		case errors.Is(err, ErrNoAccount):
+			return Principal{}, ErrNoToken
+		case err != nil:
+			return Principal{}, fmt.Errorf("token %s: creator %s: %w", t.ID, t.CreatedBy, err)
+		case creator.Disabled:
+			return Principal{}, ErrNoToken
+		}
+		role = TokenRole(t.Role, creator.Role)
+	}
 	p := Principal{
-		UserID: t.CreatedBy, Username: "token:" + t.Name, Role: t.Role,
+		UserID: t.CreatedBy, Username: "token:" + t.Name, Role: role,
 		TokenID: t.ID, Kind: KindToken,
 	}
-	s.tokenCache.put(key, gen, cached{p: p, deadline: t.ExpiresAt}, now)
+	s.tokenCache.put(key, gen, cached{p: p, deadline: t.Expiry()}, now)
 	return p, nil
+}
+
+// TokenRole is the role a token with role token acts with when its
+// creator's role is now creator: its own if the creator's grants cover it,
+// else the creator's if the token's grants cover that, else nothing (the
+// empty role, which grants nothing). Lowering a user's role thus lowers
+// what their tokens can do, and never raises it.
+func TokenRole(token, creator Role) Role {
+	t, okT := grants[token]
+	c, okC := grants[creator]
+	switch {
+	case !okT || !okC:
+		return ""
+	case t&^c == 0:
+		return token
+	case c&^t == 0:
+		return creator
+	}
+	return ""
 }
 
 // Logout ends the session; an unknown session is not an error. This
@@ -417,9 +460,12 @@ func (s *Service) Logout(ctx context.Context, sessionID string) error {
 
 // EndSessions ends every session of a user. Call it when a user is
 // disabled, changes role or changes password. This Service stops accepting
-// them at once.
+// them at once, and forgets the user's tokens it remembers, so that the
+// next use of each checks the creator's account again (AuthenticateToken);
+// another Service of a fleet does so within CacheTTL.
 func (s *Service) EndSessions(ctx context.Context, userID string) error {
 	ofUser := func(p Principal) bool { return p.UserID == userID }
+	s.tokenCache.invalidate(nil, ofUser)
 	s.sessionCache.invalidate(nil, ofUser)
 	err := s.sessions.DeleteUser(ctx, userID)
 	s.sessionCache.invalidate(nil, ofUser)
@@ -429,21 +475,29 @@ func (s *Service) EndSessions(ctx context.Context, userID string) error {
 	return nil
 }
 
-// CreateToken mints an API token for by, which must be allowed to manage
-// tokens and to grant role (Role.CanGrant: no escalation). expiresIn zero
-// means the token never expires; negative is ErrInvalidToken. It returns
-// the token and its plaintext, which is shown once.
+// ErrTokenLifetime is returned (wrapped, with ErrInvalidToken) by
+// CreateToken for a lifetime that is negative or longer than
+// MaxTokenLifetime.
+var ErrTokenLifetime = errors.New("token lifetime out of range")
+
+// CreateToken mints an API token for by, which must be a session (tokens do
+// not mint tokens) allowed to manage tokens and to grant role
+// (Role.CanGrant: no escalation); else ErrForbidden. expiresIn zero means
+// DefaultTokenLifetime; negative or over MaxTokenLifetime is
+// ErrTokenLifetime. It returns the token and its plaintext, which is shown
+// once.
 func (s *Service) CreateToken(ctx context.Context, by Principal, name string, role Role, expiresIn time.Duration) (Token, string, error) {
-	if !by.Can(ManageTokens) || !by.Role.CanGrant(role) {
+	if by.Kind != KindSession || !by.Can(ManageTokens) || !by.Role.CanGrant(role) {
 		return Token{}, "", ErrForbidden
 	}
-	if expiresIn < 0 {
-		return Token{}, "", fmt.Errorf("%w: negative expiry", ErrInvalidToken)
+	if expiresIn < 0 || expiresIn > MaxTokenLifetime {
+		return Token{}, "", fmt.Errorf("%w: %w: %v (at most %v)", ErrInvalidToken, ErrTokenLifetime, expiresIn, MaxTokenLifetime)
+	}
+	if expiresIn == 0 {
+		expiresIn = DefaultTokenLifetime
 	}
 	t := Token{Name: strings.TrimSpace(name), Role: role, CreatedBy: by.UserID}
-	if expiresIn > 0 {
-		t.ExpiresAt = s.now().Add(expiresIn).UTC().Round(0)
-	}
+	t.ExpiresAt = s.now().Add(expiresIn).UTC().Round(0)
 	t, plain, err := s.tokens.Create(ctx, t)
 	if err != nil {
 		return Token{}, "", fmt.Errorf("create token %q: %w", name, err)
@@ -451,7 +505,10 @@ func (s *Service) CreateToken(ctx context.Context, by Principal, name string, ro
 	return t, plain, nil
 }
 
-// ListTokens returns the active tokens if by may manage tokens.
+// ListTokens returns the active tokens by may see, if by may manage
+// tokens: an admin sees every token; anyone else only the tokens whose role
+// they could grant (Role.CanGrant), so a supervisor does not see admin
+// tokens.
 func (s *Service) ListTokens(ctx context.Context, by Principal) ([]Token, error) {
 	if !by.Can(ManageTokens) {
 		return nil, ErrForbidden
@@ -460,14 +517,30 @@ func (s *Service) ListTokens(ctx context.Context, by Principal) ([]Token, error)
 	if err != nil {
 		return nil, fmt.Errorf("list tokens: %w", err)
 	}
-	return ts, nil
+	out := ts[:0]
+	for _, t := range ts {
+		if by.Role.CanGrant(t.Role) {
+			out = append(out, t)
+		}
+	}
+	return out, nil
 }
 
-// RevokeToken revokes token id if by may manage tokens (ErrNoToken if
-// there is no such token).
+// RevokeToken revokes token id if by may manage tokens and could grant its
+// role (ErrNoToken if there is no such token, or none that by may see, so
+// that a supervisor learns nothing about admin tokens).
 func (s *Service) RevokeToken(ctx context.Context, by Principal, id string) error {
 	if !by.Can(ManageTokens) {
 		return ErrForbidden
+	}
+	if by.Role != Admin {
+		ts, err := s.ListTokens(ctx, by)
+		if err != nil {
+			return fmt.Errorf("revoke token %s: %w", id, err)
+		}
+		if !slices.ContainsFunc(ts, func(t Token) bool { return t.ID == id }) {
+			return fmt.Errorf("revoke token %s: %w", id, ErrNoToken)
+		}
 	}
 	byID := func(p Principal) bool { return p.TokenID == id }
 	s.tokenCache.invalidate(nil, byID)

@@ -118,8 +118,9 @@ func TestNewTokenSecret(t *testing.T) {
 
 func TestTokenActive(t *testing.T) {
 	t0 := time.Date(2026, 2, 3, 8, 0, 0, 0, time.UTC)
-	if !(auth.Token{}).Active(t0.AddDate(50, 0, 0)) {
-		t.Error("token without expiry is inactive")
+	old := auth.Token{CreatedAt: t0}
+	if !old.Active(t0.Add(auth.DefaultTokenLifetime-1)) || old.Active(t0.Add(auth.DefaultTokenLifetime)) {
+		t.Error("token stored without expiry: want the default lifetime from its creation")
 	}
 	tok := auth.Token{ExpiresAt: t0}
 	if !tok.Active(t0.Add(-1)) || tok.Active(t0) {

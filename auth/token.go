@@ -20,6 +20,23 @@ const TokenPrefix = "vgt_"
 // MaxTokenNameLen is the longest token name, in characters.
 const MaxTokenNameLen = 100
 
+// Token lifetimes. Every token expires: a token is a bearer secret kept in
+// scripts and on wall displays, where it is easily forgotten.
+const (
+	// DefaultTokenLifetime is the lifetime of a token created without one,
+	// and the one given (from their creation) to tokens stored before
+	// every token had an expiry.
+	DefaultTokenLifetime = 90 * 24 * time.Hour
+	// MaxTokenLifetime is the longest lifetime a token may be created with.
+	MaxTokenLifetime = 365 * 24 * time.Hour
+)
+
+// SystemCreatorPrefix starts Token.CreatedBy for tokens made by the hub's
+// own commands (`hub token create` is "system:cli", the demo "system:demo")
+// rather than by a user. Whoever runs them has the hub's files, so such a
+// token is not tied to any user's account.
+const SystemCreatorPrefix = "system:"
+
 // Token errors.
 var (
 	// ErrNoToken means the token is unknown, revoked or expired. Callers
@@ -44,13 +61,27 @@ type Token struct {
 	CreatedBy string
 	// CreatedAt is set by the store.
 	CreatedAt time.Time
-	// ExpiresAt is when the token stops working; zero means never (a wall
-	// display that must not go dark).
+	// ExpiresAt is when the token stops working. Zero in TokenStore.Create
+	// means CreatedAt + DefaultTokenLifetime; a stored token always has one.
 	ExpiresAt time.Time
 }
 
+// Expiry returns when the token stops working: ExpiresAt, or for a token
+// without one (stored before expiry was required) CreatedAt +
+// DefaultTokenLifetime.
+func (t Token) Expiry() time.Time {
+	if t.ExpiresAt.IsZero() {
+		return t.CreatedAt.Add(DefaultTokenLifetime)
+	}
+	return t.ExpiresAt
+}
+
 // Active reports whether the token is usable at now.
-func (t Token) Active(now time.Time) bool { return t.ExpiresAt.IsZero() || now.Before(t.ExpiresAt) }
+func (t Token) Active(now time.Time) bool { return now.Before(t.Expiry()) }
+
+// BySystem reports whether the token was made by a hub command rather than
+// by a user (see SystemCreatorPrefix).
+func (t Token) BySystem() bool { return strings.HasPrefix(t.CreatedBy, SystemCreatorPrefix) }
 
 // Validate checks the fields a caller supplies to TokenStore.Create: a name
 // of 1 to MaxTokenNameLen characters, a known role (else ErrUnknownRole)
@@ -75,8 +106,13 @@ func (t Token) Validate() error {
 // Contract:
 //   - Secrets: Create generates the plaintext (NewTokenSecret) and returns
 //     it exactly once; the store keeps only HashSecret(plaintext).
-//   - Expiry: a token is usable while Token.Active at the store's clock;
-//     Lookup and List treat an expired token as gone.
+//   - Expiry: Create stores a zero ExpiresAt as CreatedAt +
+//     DefaultTokenLifetime, so every stored token expires (tokens stored
+//     before that are given it by the adapter's migration). A token is
+//     usable while Token.Active at the store's clock; Lookup and List
+//     treat an expired token as gone.
+//   - Creator: CreatedBy round-trips; the store does not interpret it
+//     (Service checks the creator's account on every authentication).
 //   - Times round-trip exactly and come back in UTC.
 //   - Durable when a method returns nil (sqlite); safe for concurrent use.
 type TokenStore interface {

@@ -59,6 +59,10 @@ type AuditQuery struct {
 	// MaxAuditPage+1: a caller showing a full page asks for one record
 	// more to know whether another page follows).
 	Limit int
+	// Hide is a stream prefix ending in "-" ("user-") whose records are
+	// left out, for readers who may not see that kind of aggregate; empty
+	// hides nothing. It applies before Limit, so pages stay full.
+	Hide string
 }
 
 // MaxAuditPage is the largest page of audit records a client is shown.
@@ -83,7 +87,8 @@ func (q AuditQuery) Matches(r *AuditRecord) bool {
 	case q.Actor != "" && r.Actor.Username != q.Actor,
 		q.Type != "" && r.Type != q.Type,
 		!q.From.IsZero() && r.RecordedAt.Before(q.From),
-		!q.To.IsZero() && !r.RecordedAt.Before(q.To):
+		!q.To.IsZero() && !r.RecordedAt.Before(q.To),
+		q.Hide != "" && strings.HasPrefix(r.Stream, q.Hide):
 		return false
 	case q.Stream == "":
 		return true

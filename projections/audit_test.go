@@ -108,3 +108,12 @@ func equal(a, b []uint64) bool {
 	}
 	return true
 }
+
+func TestAuditQueryHide(t *testing.T) {
+	q := projections.AuditQuery{Hide: "user-"}
+	for stream, want := range map[string]bool{"user-0193": false, "alert-1": true, "log-2026-01-15": true} {
+		if got := q.Matches(&projections.AuditRecord{Stream: stream}); got != want {
+			t.Errorf("%s: got %v, want %v", stream, got, want)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 // userReader finds users in a read model.
 type userReader interface {
 	UserByName(ctx context.Context, username string) (projections.UserView, bool, error)
+	UserByID(ctx context.Context, id string) (projections.UserView, bool, error)
 }
 
 // Accounts adapts the users read model to what auth.Service logs people in
@@ -29,5 +30,22 @@ func (a *Accounts) Account(ctx context.Context, username string) (auth.Account, 
 	if !ok {
 		return auth.Account{}, auth.ErrNoAccount
 	}
-	return auth.Account{UserID: u.ID, Username: u.Username, Role: auth.Role(u.Role), PasswordHash: u.PasswordHash, Disabled: u.Disabled}, nil
+	return account(u), nil
+}
+
+// AccountByID implements auth's account source: how a token's creator is
+// checked on every use of the token.
+func (a *Accounts) AccountByID(ctx context.Context, userID string) (auth.Account, error) {
+	u, ok, err := a.users.UserByID(ctx, userID)
+	if err != nil {
+		return auth.Account{}, fmt.Errorf("account %s: %w", userID, err)
+	}
+	if !ok {
+		return auth.Account{}, auth.ErrNoAccount
+	}
+	return account(u), nil
+}
+
+func account(u projections.UserView) auth.Account {
+	return auth.Account{UserID: u.ID, Username: u.Username, Role: auth.Role(u.Role), PasswordHash: u.PasswordHash, Disabled: u.Disabled}
 }

@@ -40,6 +40,9 @@ func (s *Server) getAudit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if q, err = restrictAudit(c, q); err != nil {
+		return err
+	}
 	csvOut := c.Query("format") == "csv" || (c.Query("format") == "" && strings.Contains(c.Get(fiber.HeaderAccept), "text/csv"))
 	if f := c.Query("format"); f != "" && f != "csv" && f != "json" {
 		return &errBadRequest{detail: "format no válido", fields: map[string]string{"format": "csv o json"}}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -14,19 +15,28 @@ import (
 type createTokenBody struct {
 	Name string `json:"name"`
 	Role string `json:"role"`
-	// ExpiresIn is a Go duration ("720h") or a number of seconds; empty or
-	// zero means the token does not expire.
+	// ExpiresInDays is the token's lifetime in days, 1 to 365; absent
+	// means auth.DefaultTokenLifetime (90 days).
+	ExpiresInDays *int `json:"expires_in_days"`
+	// ExpiresIn is the older form: a Go duration ("720h") or a number of
+	// seconds; empty or zero means the default. Ignored when
+	// expires_in_days is given.
 	ExpiresIn any `json:"expires_in"`
 }
 
+const maxTokenDays = int(auth.MaxTokenLifetime / (24 * time.Hour))
+
 // TokenView is an API token as listed (never its secret).
 type TokenView struct {
-	ID        string     `json:"id"`
-	Name      string     `json:"name"`
-	Role      string     `json:"role"`
-	CreatedBy string     `json:"created_by"`
-	CreatedAt time.Time  `json:"created_at"`
-	ExpiresAt *time.Time `json:"expires_at"`
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Role      string `json:"role"`
+	CreatedBy string `json:"created_by"`
+	// CreatedByUsername is the creator's username, in lists, when the
+	// creator is a user the read model knows.
+	CreatedByUsername string     `json:"created_by_username,omitempty"`
+	CreatedAt         time.Time  `json:"created_at"`
+	ExpiresAt         *time.Time `json:"expires_at"`
 	// Token is the secret, present only in the answer that created it.
 	Token string `json:"token,omitempty"`
 }
@@ -82,8 +92,19 @@ func (s *Server) createToken(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	field := "expires_in"
+	if b.ExpiresInDays != nil {
+		field = "expires_in_days"
+		if *b.ExpiresInDays < 1 || *b.ExpiresInDays > maxTokenDays {
+			return &domain.ValidationError{Fields: map[string]string{field: fmt.Sprintf("entre 1 y %d días", maxTokenDays)}}
+		}
+		d = time.Duration(*b.ExpiresInDays) * 24 * time.Hour
+	}
 	p, _ := principal(c)
 	t, secret, err := s.cfg.Auth.CreateToken(c.UserContext(), p, strings.TrimSpace(b.Name), role, d)
+	if errors.Is(err, auth.ErrTokenLifetime) {
+		return &domain.ValidationError{Fields: map[string]string{field: fmt.Sprintf("a lo más %d días", maxTokenDays)}}
+	}
 	if errors.Is(err, auth.ErrInvalidToken) {
 		return &domain.ValidationError{Fields: map[string]string{"name": "nombre no válido (máximo 100 caracteres)"}}
 	}
@@ -100,8 +121,22 @@ func (s *Server) listTokens(c *fiber.Ctx) error {
 		return err
 	}
 	out := make([]TokenView, len(ts))
+	names := map[string]string{}
 	for i, t := range ts {
 		out[i] = tokenView(t, "")
+		if t.BySystem() {
+			continue
+		}
+		name, seen := names[t.CreatedBy]
+		if !seen {
+			if u, ok, err := s.cfg.Reads.UserByID(c.UserContext(), t.CreatedBy); err != nil {
+				return err
+			} else if ok {
+				name = u.Username
+			}
+			names[t.CreatedBy] = name
+		}
+		out[i].CreatedByUsername = name
 	}
 	return c.JSON(fiber.Map{"tokens": out})
 }

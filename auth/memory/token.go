@@ -44,6 +44,7 @@ func (s *TokenStore) Create(_ context.Context, t auth.Token) (auth.Token, string
 		return auth.Token{}, "", err
 	}
 	t.ID, t.CreatedAt, t.ExpiresAt = id, utc(s.now()), utc(t.ExpiresAt)
+	t.ExpiresAt = t.Expiry()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.tokens[hash] = t

@@ -36,8 +36,14 @@ const schema = `CREATE TABLE IF NOT EXISTS auth_tokens (
 	role       text NOT NULL,
 	created_by text NOT NULL,
 	created_at bigint NOT NULL, -- Unix nanoseconds
-	expires_at bigint NOT NULL  -- Unix nanoseconds, 0 = never
+	expires_at bigint NOT NULL  -- Unix nanoseconds; 0 only before migrateExpiry
 )`
+
+// migrateExpiry gives the tokens stored when 0 meant "never expires" the
+// default lifetime from their creation (auth.DefaultTokenLifetime). It is
+// idempotent, so it runs at every Open.
+var migrateExpiry = fmt.Sprintf(`UPDATE auth_tokens SET expires_at = created_at + %d WHERE expires_at = 0`,
+	int64(auth.DefaultTokenLifetime))
 
 // Open connects to dsn and creates the table if needed; now nil means
 // time.Now.
@@ -62,6 +68,9 @@ func New(ctx context.Context, pool *pgxpool.Pool, now func() time.Time) (*TokenS
 	}
 	if _, err := pool.Exec(ctx, schema); err != nil {
 		return nil, fmt.Errorf("open token store: %w", err)
+	}
+	if _, err := pool.Exec(ctx, migrateExpiry); err != nil {
+		return nil, fmt.Errorf("open token store: migrate expiry: %w", err)
 	}
 	return &TokenStore{pool: pool, now: now}, nil
 }
@@ -101,6 +110,7 @@ func (s *TokenStore) Create(ctx context.Context, t auth.Token) (auth.Token, stri
 		return auth.Token{}, "", err
 	}
 	t.ID, t.CreatedAt, t.ExpiresAt = id, fromNanos(nanos(s.now())), fromNanos(nanos(t.ExpiresAt))
+	t.ExpiresAt = t.Expiry()
 	_, err = s.pool.Exec(ctx, `INSERT INTO auth_tokens (id, hash, name, role, created_by, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		t.ID, hash, t.Name, string(t.Role), t.CreatedBy, nanos(t.CreatedAt), nanos(t.ExpiresAt))

@@ -116,16 +116,52 @@ func RunTokenStore(t *testing.T, newStore NewTokenStore) {
 		}
 	})
 
-	t.Run("token without expiry never expires", func(t *testing.T) {
+	t.Run("token without expiry gets the default lifetime", func(t *testing.T) {
 		ctx, c, s := setup(t)
-		_, plain := mustCreateToken(t, s, auth.Token{Name: "muro", Role: auth.Display, CreatedBy: "u1"})
-		c.Advance(10 * 365 * 24 * time.Hour)
+		tok, plain := mustCreateToken(t, s, auth.Token{Name: "muro", Role: auth.Display, CreatedBy: "u1"})
+		want := c.Now().Add(auth.DefaultTokenLifetime)
+		if !tok.ExpiresAt.Equal(want) {
+			t.Errorf("created expires at: got %v, want %v", tok.ExpiresAt, want)
+		}
+		c.Advance(auth.DefaultTokenLifetime - time.Second)
 		got, err := s.Lookup(ctx, plain)
 		if err != nil {
-			t.Fatalf("lookup after ten years: %v", err)
+			t.Fatalf("lookup just before the default expiry: %v", err)
 		}
-		if !got.ExpiresAt.IsZero() {
-			t.Errorf("expires at: got %v, want zero", got.ExpiresAt)
+		if !got.ExpiresAt.Equal(want) {
+			t.Errorf("looked up expires at: got %v, want %v", got.ExpiresAt, want)
+		}
+		c.Advance(time.Second)
+		if _, err := s.Lookup(ctx, plain); !errors.Is(err, auth.ErrNoToken) {
+			t.Errorf("lookup at the default expiry: got %v, want ErrNoToken", err)
+		}
+	})
+
+	t.Run("creator round-trips through lookup and list", func(t *testing.T) {
+		ctx, _, s := setup(t)
+		tok, plain := mustCreateToken(t, s, auth.Token{Name: "script", Role: auth.Viewer, CreatedBy: "0193c1a2-user"})
+		got, err := s.Lookup(ctx, plain)
+		if err != nil {
+			t.Fatalf("lookup: %v", err)
+		}
+		if got.CreatedBy != "0193c1a2-user" {
+			t.Errorf("lookup created by: got %q, want %q", got.CreatedBy, "0193c1a2-user")
+		}
+		list, err := s.List(ctx)
+		if err != nil {
+			t.Fatalf("list: %v", err)
+		}
+		found := false
+		for _, l := range list {
+			if l.ID == tok.ID {
+				found = true
+				if l.CreatedBy != "0193c1a2-user" || !l.ExpiresAt.Equal(tok.ExpiresAt) {
+					t.Errorf("listed: got creator %q expiry %v, want %q %v", l.CreatedBy, l.ExpiresAt, "0193c1a2-user", tok.ExpiresAt)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("token %s not listed", tok.ID)
 		}
 	})
 

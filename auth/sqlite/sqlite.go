@@ -11,10 +11,12 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/senapred-valparaiso/vigia/auth"
 )
 
 // schemaVersion is the PRAGMA user_version this code writes and expects.
-const schemaVersion = 1
+const schemaVersion = 2
 
 const schema = `
 CREATE TABLE IF NOT EXISTS sessions (
@@ -36,9 +38,14 @@ CREATE TABLE IF NOT EXISTS tokens (
 	role       TEXT NOT NULL,
 	created_by TEXT NOT NULL,
 	created_at INTEGER NOT NULL,
-	expires_at INTEGER NOT NULL -- 0: never
+	expires_at INTEGER NOT NULL -- 0 only in version 1 (then: never)
 );
 `
+
+// migrateV2 gives the tokens stored when 0 meant "never expires" (schema
+// version 1) the default lifetime from their creation.
+var migrateV2 = fmt.Sprintf(`UPDATE tokens SET expires_at = created_at + %d WHERE expires_at = 0`,
+	int64(auth.DefaultTokenLifetime))
 
 // DB is an open sessions file. Its SessionStore and TokenStore share the
 // connection pool. Times are stored as Unix nanoseconds (UTC).
@@ -124,6 +131,9 @@ func (d *DB) migrate(ctx context.Context) error {
 	}
 	if _, err := tx.ExecContext(ctx, schema); err != nil {
 		return fmt.Errorf("migrate: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, migrateV2); err != nil {
+		return fmt.Errorf("migrate to version 2: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, schemaVersion)); err != nil {
 		return fmt.Errorf("migrate: %w", err)

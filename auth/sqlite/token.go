@@ -31,6 +31,7 @@ func (s *TokenStore) Create(ctx context.Context, t auth.Token) (auth.Token, stri
 		return auth.Token{}, "", err
 	}
 	t.ID, t.CreatedAt, t.ExpiresAt = id, fromNanos(nanos(s.d.now())), fromNanos(nanos(t.ExpiresAt))
+	t.ExpiresAt = t.Expiry()
 	_, err = s.d.db.ExecContext(ctx, `
 		INSERT INTO tokens (id, hash, name, role, created_by, created_at, expires_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`,

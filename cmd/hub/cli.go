@@ -74,7 +74,7 @@ func runUser(ctx context.Context, args []string, getenv env, stdin io.Reader, st
 // runToken is `hub token create`.
 func runToken(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "create" {
-		fmt.Fprint(stderr, "Usage: hub token create --name NAME [--role display] [--expires-in 720h]\n")
+		fmt.Fprint(stderr, "Usage: hub token create --name NAME [--role display] [--expires DAYS]\n")
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
 			return nil
 		}
@@ -85,18 +85,26 @@ func runToken(ctx context.Context, args []string, getenv env, stdout, stderr io.
 		name      string
 		role      string
 		expiresIn time.Duration
+		days      int
 	)
 	fs := newFlagSet("token create")
 	bindStore(fs, &c, getenv)
 	fs.StringVar(&name, "name", "", "what the token is for, e.g. \"pantalla sala de monitoreo\"")
 	fs.StringVar(&role, "role", "display", "display (wall displays), viewer, operator, supervisor or admin")
-	fs.DurationVar(&expiresIn, "expires-in", 0, "lifetime, e.g. 720h; 0 never expires")
+	fs.IntVar(&days, "expires", 0, fmt.Sprintf("lifetime in days, 1 to %d; 0 means %d", int(auth.MaxTokenLifetime/(24*time.Hour)), int(auth.DefaultTokenLifetime/(24*time.Hour))))
+	fs.DurationVar(&expiresIn, "expires-in", 0, "lifetime as a duration, e.g. 720h (the older form of --expires)")
 	if err := parseFlags(fs, args[1:], stderr, "Creates an API token for a script or a wall display and prints it once.\nUse it as Authorization: Bearer <token>, or /display?token=<token>."); err != nil {
 		return err
 	}
 	r, err := auth.ParseRole(role)
-	if err != nil || name == "" || expiresIn < 0 {
-		fmt.Fprintln(stderr, "hub token create: --name is required, --role must be a known role, --expires-in not negative")
+	if days != 0 {
+		expiresIn = time.Duration(days) * 24 * time.Hour
+	}
+	if expiresIn == 0 {
+		expiresIn = auth.DefaultTokenLifetime
+	}
+	if err != nil || name == "" || expiresIn < 0 || expiresIn > auth.MaxTokenLifetime {
+		fmt.Fprintf(stderr, "hub token create: --name is required, --role must be a known role, --expires 1 to %d days\n", int(auth.MaxTokenLifetime/(24*time.Hour)))
 		return errUsage
 	}
 	if err := c.validateStore(); err != nil {
@@ -107,15 +115,14 @@ func runToken(ctx context.Context, args []string, getenv env, stdout, stderr io.
 		return err
 	}
 	defer st.Close()
-	t := auth.Token{Name: name, Role: r, CreatedBy: "system:cli"}
-	if expiresIn > 0 {
-		t.ExpiresAt = time.Now().Add(expiresIn)
-	}
+	// A token from the command line has no user behind it: whoever runs
+	// this has the hub's files (auth.SystemCreatorPrefix).
+	t := auth.Token{Name: name, Role: r, CreatedBy: auth.SystemCreatorPrefix + "cli", ExpiresAt: time.Now().Add(expiresIn)}
 	t, secret, err := st.tokens.Create(ctx, t)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s\n", secret)
-	fmt.Fprintf(stderr, "token %q (id %s, role %s) created; it is shown only now\n", t.Name, t.ID, t.Role)
+	fmt.Fprintf(stderr, "token %q (id %s, role %s, expires %s) created; it is shown only now\n", t.Name, t.ID, t.Role, t.ExpiresAt.UTC().Format(time.RFC3339))
 	return nil
 }

@@ -227,6 +227,17 @@ func TestUserAddAndTokenCreate(t *testing.T) {
 		t.Fatalf("token: got %d %q %q", code, out.String(), errs.String())
 	}
 	token := strings.TrimSpace(out.String())
+	if !strings.Contains(errs.String(), "expires "+time.Now().Add(auth.DefaultTokenLifetime).UTC().Format("2006-01-02")) {
+		t.Errorf("token without --expires: want the default lifetime, got %q", errs.String())
+	}
+	if code := run(context.Background(), []string{"token", "create", "--name", "largo", "--expires", "366"}, getenv, nil, &out, &errs); code == 0 {
+		t.Errorf("--expires 366: got exit 0, want a usage error")
+	}
+	errs.Reset()
+	if code := run(context.Background(), []string{"token", "create", "--name", "corto", "--expires", "7"}, getenv, nil, io.Discard, &errs); code != 0 ||
+		!strings.Contains(errs.String(), "expires "+time.Now().Add(7*24*time.Hour).UTC().Format("2006-01-02")) {
+		t.Errorf("--expires 7: got %d %q", code, errs.String())
+	}
 
 	// The hub started on the same data logs marta in and accepts the token.
 	m := NewMain()

@@ -149,8 +149,9 @@ func (m *ReadModel) Audit(ctx context.Context, q AuditQuery) ([]AuditRecord, err
 			AND ($8 = '' OR type = $8)
 			AND ($9::timestamptz IS NULL OR recorded_at >= $9 AND (recorded_at > $9 OR COALESCE(recorded_nanos, 0) >= $12))
 			AND ($10::timestamptz IS NULL OR recorded_at <= $10 AND (recorded_at < $10 OR COALESCE(recorded_nanos, 0) < $13))
+			AND ($14 = '' OR NOT starts_with(stream, $14))
 		ORDER BY commit_position `+order+`, prepare_position `+order+` LIMIT $11`,
-		ac, ap, bc, bp, q.Actor, stream, prefix, q.Type, from, to, q.Limit, fromNanos, toNanos)
+		ac, ap, bc, bp, q.Actor, stream, prefix, q.Type, from, to, q.Limit, fromNanos, toNanos, q.Hide)
 	if err != nil {
 		return nil, fmt.Errorf("audit: %w", m.fail(err))
 	}

@@ -253,6 +253,8 @@ var auditQueries = map[string]projections.AuditQuery{
 	"alerts, oldest":             {Stream: domain.AlertPrefix, Limit: 60},
 	"rosters, newest":            {Stream: domain.RosterPrefix, Newest: true, Limit: 30},
 	"users":                      {Stream: domain.UserPrefix, Limit: 50},
+	"without users, newest":      {Hide: domain.UserPrefix, Newest: true, Limit: 40},
+	"without users, oldest":      {Hide: domain.UserPrefix, Limit: 40},
 	"informes, newest, a window": {Stream: domain.InformePrefix, Newest: true, Before: eventstore.Seq(400), Limit: 10},
 }
 

@@ -149,12 +149,16 @@ export class AuditPage {
 
   render() {
     const input = (id, name, type, attrs = {}) => h('input', { id, name, type, autocomplete: 'off', spellcheck: 'false', ...attrs });
+    // Only admins see users in the audit (the server answers 403 to anyone
+    // else who asks for user- streams or user.* events), so only they are
+    // offered those filters.
+    const admin = this.me && this.me.role === 'admin';
     this.inputs = {
       actor: input('audit-actor', 'actor', 'text', { autocapitalize: 'none', placeholder: 'p. ej. mjara' }),
       stream: input('audit-stream', 'stream', 'text', { list: 'audit-stream-kinds', autocapitalize: 'none', placeholder: 'alert- o alert-0193…' }),
       type: h('select', { id: 'audit-type', name: 'type' },
         h('option', { value: '' }, 'Todos'),
-        EVENT_TYPES.map((t) => h('option', { value: t }, `${eventLabel(t)} (${t})`))),
+        EVENT_TYPES.filter((t) => admin || !t.startsWith('user.')).map((t) => h('option', { value: t }, `${eventLabel(t)} (${t})`))),
       from: input('audit-from', 'from', 'datetime-local'),
       to: input('audit-to', 'to', 'datetime-local'),
     };
@@ -169,7 +173,7 @@ export class AuditPage {
         field({ label: 'Desde', control: this.inputs.from, hint: 'Hora de Santiago' }),
         field({ label: 'Hasta', control: this.inputs.to, hint: 'Hora de Santiago, sin incluir' })),
       h('datalist', { id: 'audit-stream-kinds' },
-        STREAM_PREFIXES.map((p) => h('option', { value: p.prefix }, `${p.label}: todos`))),
+        STREAM_PREFIXES.filter((p) => admin || p.prefix !== 'user-').map((p) => h('option', { value: p.prefix }, `${p.label}: todos`))),
       h('div', { class: 'form-actions' },
         h('button', { type: 'submit', class: 'btn btn-primary', id: 'audit-search' }, 'Buscar'),
         h('button', { type: 'button', class: 'btn', id: 'audit-clear', onclick: () => this.clear() }, 'Limpiar filtros'),
