@@ -20,7 +20,7 @@ var forbidden = map[string][]string{
 	"notice":      {""}, // shared by projections and realtime, so it imports neither
 	"eventstore":  {"domain", "projections", "realtime", "web", "command", "auth", "cmd"},
 	"realtime":    {"domain", "eventstore", "projections", "web", "command", "auth", "cmd"},
-	"auth":        {"domain", "eventstore", "projections", "realtime", "web", "command", "cmd"},
+	"auth":        {"domain", "eventstore", "projections", "realtime", "web", "command", "ingest", "cmd"},
 	"command":     {"projections", "realtime", "web", "auth", "cmd"},
 	"projections": {"realtime", "web", "command", "auth", "cmd"},
 	"report":      {"realtime", "web", "command", "auth", "cmd"},
@@ -207,6 +207,37 @@ func TestNoBuildDependsOnTestHelpers(t *testing.T) {
 		for _, d := range strings.Fields(deps) {
 			if under(strings.TrimPrefix(d, module), "internal/testkit") {
 				t.Errorf("%s is built into the product but depends on the test helper %s", self, d)
+			}
+		}
+	}
+}
+
+// testsToo are the packages whose tests must keep the direction as well:
+// go list's Deps leave test imports out, so these are listed again with
+// -test (auth: users are event-sourced in domain, web depends on auth and
+// never the reverse; ingest: it reads documents for its callers only).
+var testsToo = []string{"auth/...", "ingest"}
+
+func TestTestsKeepTheDirection(t *testing.T) {
+	for _, pattern := range testsToo {
+		root := strings.TrimSuffix(pattern, "/...")
+		out, err := exec.Command("go", "list", "-deps", "-test", "-f", "{{.ImportPath}}", module+pattern).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list %s: %v\n%s", pattern, err, out)
+		}
+		deps := strings.Fields(string(out))
+		if len(deps) == 0 {
+			t.Fatalf("go list gave %s no dependencies", pattern)
+		}
+		for _, d := range deps {
+			dep := strings.TrimPrefix(d, module)
+			if dep == d || under(dep, root) {
+				continue
+			}
+			for _, ban := range forbidden[root] {
+				if ban == "" || under(dep, ban) {
+					t.Errorf("%s (tests included) must not depend on %s", pattern, dep)
+				}
 			}
 		}
 	}
