@@ -27,5 +27,5 @@
 //
 // Turning an Informe into commands, jobs and HTTP endpoints belongs to the
 // callers. ingest may import domain for reference data; it must not import
-// web, command, projections, realtime or eventstore (imports_test.go).
+// web, command, projections, realtime or eventstore (internal/archtest).
 package ingest
