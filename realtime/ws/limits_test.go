@@ -220,6 +220,9 @@ func TestConcurrentResumesShareOneSnapshot(t *testing.T) {
 		c.expect("alerts.updated", pos(11))
 	}
 	dial(t, s, "since="+pos(3)).expect(ws.TypeSnapshot, pos(10))
+	// The hub counts a snapshot after writing it, so the client may read it
+	// before the count moves.
+	waitFor(t, "every snapshot counted", func() bool { return s.hub.Stats().Snapshots >= n+2 })
 	if got, st := calls.Load(), s.hub.Stats(); got != 2 || st.Built != 2 || st.Snapshots != n+2 {
 		t.Fatalf("Snapshot called %d times, stats %+v; want 2 builds, %d snapshots sent", got, st, n+2)
 	}
