@@ -9,13 +9,7 @@ import (
 // be readable through the audit by a supervisor (or a token) either.
 func TestAuditHidesUserRecordsFromNonAdmins(t *testing.T) {
 	h := newTestHub(t)
-	h.addUser(t, "sofia", "supervisor")
-	h.as = "sofia"
-	tok := h.do(t, "POST", "/api/tokens", nil, `{"name":"script","role":"supervisor"}`)
-	if tok.status != 201 {
-		t.Fatalf("create token: got %d %s", tok.status, tok.raw)
-	}
-	bearer := map[string]string{"Authorization": "Bearer " + tok.body["token"].(string)}
+	_, bearer := supervisorToken(t, h)
 	for _, who := range []struct {
 		name    string
 		headers map[string]string
